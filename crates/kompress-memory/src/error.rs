@@ -1,0 +1,56 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while storing or recalling evictions.
+#[derive(Debug, Error)]
+pub enum MemoryError {
+    #[error("sqlite failed while {context}")]
+    Sqlite {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[cfg(feature = "postgres")]
+    #[error("postgres failed while {context}")]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("invalid memory config: field `{field}`: {reason}")]
+    Config { field: &'static str, reason: String },
+    #[error("invalid record field `{field}`: {reason}")]
+    InvalidRecord { field: &'static str, reason: String },
+    #[error("the store's writer thread has stopped")]
+    WriterGone,
+    #[error("restoring transcript {transcript_id:?} from the store failed")]
+    Restore {
+        transcript_id: String,
+        #[source]
+        source: kompress_core::CoreError,
+    },
+    #[error("bad kompress_retrieve tool call: {reason}")]
+    ToolCall { reason: String },
+    #[error("i/o failed while {context}")]
+    Io {
+        context: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("blocking task for the store did not finish")]
+    Join(#[source] tokio::task::JoinError),
+}
+
+impl MemoryError {
+    pub(crate) fn sqlite(context: &'static str) -> impl FnOnce(rusqlite::Error) -> MemoryError {
+        move |source| MemoryError::Sqlite { context, source }
+    }
+
+    #[cfg(feature = "postgres")]
+    pub(crate) fn pg(context: &'static str) -> impl FnOnce(postgres::Error) -> MemoryError {
+        move |source| MemoryError::Postgres { context, source }
+    }
+}
+
+pub type Result<T, E = MemoryError> = std::result::Result<T, E>;
