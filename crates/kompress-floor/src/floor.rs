@@ -1,0 +1,286 @@
+//! The compiled floor: every pattern of every category in one multi-pattern regex, searched
+//! once, leftmost-first, so the category listed first wins where two could start.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+
+use crate::config::{self, Keep, Merged, ResolvedCategory};
+use crate::error::FloorError;
+
+/// The default pattern set, compiled into the binary.
+pub const EMBEDDED_TOML: &str = include_str!("../floor.toml");
+
+/// One critical span: bytes `[start, end)` of the scanned text, matched by `category`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FloorHit {
+    pub start: u32,
+    pub end: u32,
+    pub category: u16,
+}
+
+impl FloorHit {
+    pub fn text<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.start as usize..self.end as usize]
+    }
+}
+
+#[derive(Debug)]
+struct Category {
+    name: String,
+    keep: Keep,
+}
+
+#[derive(Debug)]
+struct Inner {
+    regex: Regex,
+    /// Category of each pattern id.
+    pattern_category: Vec<u16>,
+    /// Each pattern with its vars expanded, by pattern id.
+    patterns: Vec<String>,
+    categories: Vec<Category>,
+}
+
+/// The safety floor. Cheap to clone (one `Arc`), `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    inner: Arc<Inner>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Floor>();
+};
+
+fn embedded_merged() -> &'static Merged {
+    static MERGED: OnceLock<Merged> = OnceLock::new();
+    MERGED.get_or_init(|| {
+        config::merge(EMBEDDED_TOML, None).expect("embedded floor.toml parses (tested)")
+    })
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new()
+}
+
+impl Floor {
+    /// The embedded default pattern set. Compiled once per process, then shared.
+    pub fn embedded_default() -> Floor {
+        static DEFAULT: OnceLock<Floor> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                let cats = config::resolve(embedded_merged()).expect("embedded vars resolve");
+                Floor::build(cats).expect("embedded floor.toml compiles (tested)")
+            })
+            .clone()
+    }
+
+    /// A floor from a TOML config. With `base = "default"` (the default) the file is laid
+    /// over the embedded defaults; with `base = "none"` it stands alone.
+    pub fn from_toml(src: &str) -> Result<Floor, FloorError> {
+        let merged = config::merge(src, Some(embedded_merged()))?;
+        Floor::build(config::resolve(&merged)?)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Floor, FloorError> {
+        let src = std::fs::read_to_string(path).map_err(|source| FloorError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Floor::from_toml(&src)
+    }
+
+    fn build(cats: Vec<ResolvedCategory>) -> Result<Floor, FloorError> {
+        let mut patterns = Vec::new();
+        let mut pattern_category = Vec::new();
+        for (ci, cat) in cats.iter().enumerate() {
+            for (index, (raw, expanded)) in cat.patterns.iter().enumerate() {
+                check_pattern(&cat.name, index, raw, expanded)?;
+                patterns.push(expanded.clone());
+                pattern_category.push(ci as u16);
+            }
+        }
+        let regex = Regex::builder()
+            .syntax(syntax_config())
+            .configure(
+                Regex::config()
+                    .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                    .nfa_size_limit(Some(64 << 20))
+                    .hybrid_cache_capacity(8 << 20),
+            )
+            .build_many(&patterns)
+            .map_err(|e| locate_build_error(&cats, e))?;
+        let categories = cats
+            .into_iter()
+            .map(|c| Category {
+                name: c.name,
+                keep: c.keep,
+            })
+            .collect();
+        Ok(Floor {
+            inner: Arc::new(Inner {
+                regex,
+                pattern_category,
+                patterns,
+                categories,
+            }),
+        })
+    }
+
+    /// All critical spans of `text`: sorted, non-overlapping, on char boundaries. Texts
+    /// longer than `u32::MAX` bytes are scanned up to that limit.
+    pub fn scan(&self, text: &str) -> Vec<FloorHit> {
+        let text = clamp_to_u32(text);
+        let bytes = text.as_bytes();
+        let mut hits = Vec::with_capacity(text.len() / 24 + 4);
+        for m in self.inner.regex.find_iter(text) {
+            let (start, end) = skip_ansi_prefix(bytes, m.start(), m.end());
+            if start < end {
+                hits.push(FloorHit {
+                    start: start as u32,
+                    end: end as u32,
+                    category: self.inner.pattern_category[m.pattern().as_usize()],
+                });
+            }
+        }
+        hits
+    }
+
+    pub fn category_name(&self, id: u16) -> &str {
+        &self.inner.categories[usize::from(id)].name
+    }
+
+    pub fn category_keep(&self, id: u16) -> Keep {
+        self.inner.categories[usize::from(id)].keep
+    }
+
+    pub fn category_id(&self, name: &str) -> Option<u16> {
+        self.inner
+            .categories
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| i as u16)
+    }
+
+    /// Category names in priority order; the position is the category id.
+    pub fn categories(&self) -> impl Iterator<Item = &str> {
+        self.inner.categories.iter().map(|c| c.name.as_str())
+    }
+
+    /// Every compiled pattern (vars expanded) with its category id, in priority order.
+    pub fn patterns(&self) -> impl Iterator<Item = (u16, &str)> {
+        let inner = &self.inner;
+        inner
+            .pattern_category
+            .iter()
+            .copied()
+            .zip(inner.patterns.iter().map(String::as_str))
+    }
+}
+
+fn clamp_to_u32(text: &str) -> &str {
+    let max = u32::MAX as usize;
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &text[..cut]
+}
+
+/// Checks one pattern alone so that an error names its category and index, and rejects
+/// patterns that can match the empty string (they would mark nothing and stall nothing,
+/// but they are always a mistake).
+fn check_pattern(category: &str, index: usize, raw: &str, expanded: &str) -> Result<(), FloorError> {
+    let err = |reason: String| FloorError::Pattern {
+        category: category.to_string(),
+        index,
+        pattern: raw.to_string(),
+        reason,
+        source: None,
+    };
+    let hir = syntax::parse_with(expanded, &syntax_config()).map_err(|e| err(e.to_string()))?;
+    if hir.properties().minimum_len() == Some(0) {
+        return Err(err("can match the empty string".to_string()));
+    }
+    Ok(())
+}
+
+/// When the combined build fails, finds the first pattern that fails alone.
+fn locate_build_error(cats: &[ResolvedCategory], e: meta::BuildError) -> FloorError {
+    for cat in cats {
+        for (index, (raw, expanded)) in cat.patterns.iter().enumerate() {
+            if let Err(single) = Regex::builder().syntax(syntax_config()).build(expanded) {
+                return FloorError::Pattern {
+                    category: cat.name.clone(),
+                    index,
+                    pattern: raw.clone(),
+                    reason: single.to_string(),
+                    source: Some(Box::new(single)),
+                };
+            }
+        }
+    }
+    let patterns = cats.iter().map(|c| c.patterns.len()).sum();
+    FloorError::Build {
+        patterns,
+        source: Box::new(e),
+    }
+}
+
+/// Moves a hit's start past ANSI colour codes: a leading `ESC [ ... m`, or the final byte of
+/// an escape sequence that ends right before the hit (`ESC[1mFile.java:12` matches from the
+/// `m` because the escape's last byte is a letter).
+fn skip_ansi_prefix(b: &[u8], mut start: usize, end: usize) -> (usize, usize) {
+    loop {
+        if b[start] == 0x1b && b.get(start + 1) == Some(&b'[') {
+            let mut i = start + 2;
+            while i < end && (b[i].is_ascii_digit() || b[i] == b';' || b[i] == b'?') {
+                i += 1;
+            }
+            if i < end && b[i].is_ascii_alphabetic() {
+                start = i + 1;
+                if start >= end {
+                    return (end, end);
+                }
+                continue;
+            }
+            return (start, end);
+        }
+        if b[start].is_ascii_alphabetic() && ends_escape_params(b, start) {
+            start += 1;
+            if start >= end {
+                return (end, end);
+            }
+            continue;
+        }
+        return (start, end);
+    }
+}
+
+/// Whether `b[..at]` ends with `ESC [` followed by only parameter bytes.
+fn ends_escape_params(b: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b';' || b[i - 1] == b'?') {
+        i -= 1;
+    }
+    i >= 2 && b[i - 1] == b'[' && b[i - 2] == 0x1b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_prefix_is_skipped() {
+        let t = b"\x1b[1mFile.java:12\x1b[m";
+        assert_eq!(skip_ansi_prefix(t, 3, 17), (4, 17));
+        assert_eq!(skip_ansi_prefix(t, 0, 17), (4, 17));
+        assert_eq!(skip_ansi_prefix(b"plain", 0, 5), (0, 5));
+        assert_eq!(skip_ansi_prefix(b"\x1b[m", 0, 3), (3, 3));
+    }
+}
