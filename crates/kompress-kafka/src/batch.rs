@@ -1,0 +1,323 @@
+//! One batch: validate and compress each record, produce every resulting record in input
+//! order, then commit the input offsets (inside the transaction in exactly-once mode, or
+//! stored for the next commit once everything is acknowledged in at-least-once mode).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use tracing::Instrument;
+
+use crate::client::{BatchGate, ProcessorContext};
+use crate::config::{Delivery, StreamConfig};
+use crate::envelope;
+use crate::records::{compressed_records, dead_letter, record_id, OutRecord, SourceRef};
+use crate::trace::{TraceParent, TRACEPARENT};
+use crate::{CompressFailure, KafkaError, Metrics, TranscriptCompressor};
+
+pub(crate) struct Shared {
+    pub cfg: StreamConfig,
+    pub fingerprint: u64,
+    pub consumer: Arc<StreamConsumer<ProcessorContext>>,
+    pub producer: FutureProducer,
+    pub compressor: Arc<dyn TranscriptCompressor>,
+    pub metrics: Arc<Metrics>,
+    pub gate: Arc<BatchGate>,
+}
+
+/// Marks the batch finished when dropped, whatever way the task ends, so a rebalance that
+/// waits for it never waits for nothing.
+struct GateGuard(Arc<BatchGate>);
+
+impl Drop for GateGuard {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+pub(crate) async fn process_batch(
+    shared: Arc<Shared>,
+    batch: Vec<OwnedMessage>,
+) -> Result<usize, KafkaError> {
+    let _guard = GateGuard(shared.gate.clone());
+    let n = batch.len();
+    let span = tracing::info_span!("batch", messages = n);
+    async {
+        let conc = shared.cfg.processing.concurrency;
+        let batch = Arc::new(batch);
+        let produced: Vec<Vec<OutRecord>> = futures::stream::iter(0..n)
+            .map(|i| {
+                let (s, b) = (shared.clone(), batch.clone());
+                async move { transform(&s, &b[i]).await }
+            })
+            .buffered(conc)
+            .try_collect()
+            .await?;
+        let eos = shared.cfg.processing.delivery == Delivery::ExactlyOnce;
+        if eos {
+            let p = shared.producer.clone();
+            blocking(move || p.begin_transaction(), "begin_transaction").await?;
+        }
+        let result = produce_and_commit(&shared, &batch, produced).await;
+        if let Err(e) = &result {
+            tracing::warn!("batch failed: {e}");
+            if eos {
+                let p = shared.producer.clone();
+                let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
+                if let Err(abort) =
+                    blocking(move || p.abort_transaction(t), "abort_transaction").await
+                {
+                    tracing::warn!("abort failed: {abort}");
+                }
+            }
+        }
+        result.map(|_| n)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn produce_and_commit(
+    shared: &Shared,
+    batch: &[OwnedMessage],
+    produced: Vec<Vec<OutRecord>>,
+) -> Result<(), KafkaError> {
+    let span = tracing::info_span!(
+        "produce",
+        records = produced.iter().map(Vec::len).sum::<usize>()
+    );
+    async {
+        let mut pending = Vec::new();
+        for rec in produced.iter().flatten() {
+            pending.push(enqueue(&shared.producer, rec).await?);
+        }
+        for (rec, fut) in produced.iter().flatten().zip(pending) {
+            match fut.await {
+                Ok(Ok(_)) => shared
+                    .metrics
+                    .count_produced(&rec.topic, &shared.cfg.topics),
+                Ok(Err((e, _))) => {
+                    return Err(KafkaError::Client {
+                        stage: "delivery",
+                        source: e,
+                    })
+                }
+                Err(_) => {
+                    return Err(KafkaError::Client {
+                        stage: "delivery",
+                        source: rdkafka::error::KafkaError::Canceled,
+                    })
+                }
+            }
+        }
+        Ok::<_, KafkaError>(())
+    }
+    .instrument(span)
+    .await?;
+
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    for m in batch {
+        let e = next.entry(m.partition()).or_insert(0);
+        *e = (*e).max(m.offset() + 1);
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in &next {
+        tpl.add_partition_offset(&shared.cfg.topics.input, *p, Offset::Offset(*o))
+            .map_err(KafkaError::client("offsets"))?;
+    }
+    let span = tracing::info_span!("commit", partitions = next.len());
+    let _e = span.enter();
+    match shared.cfg.processing.delivery {
+        Delivery::ExactlyOnce => {
+            let cgm = shared
+                .consumer
+                .group_metadata()
+                .ok_or_else(|| KafkaError::Client {
+                    stage: "group_metadata",
+                    source: rdkafka::error::KafkaError::Canceled,
+                })?;
+            let p = shared.producer.clone();
+            let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
+            blocking(
+                move || {
+                    p.send_offsets_to_transaction(&tpl, &cgm, t)?;
+                    p.commit_transaction(t)
+                },
+                "commit_transaction",
+            )
+            .await?;
+        }
+        Delivery::AtLeastOnce => {
+            // Every record of every message in this batch is acknowledged: store the offsets.
+            // A partition revoked meanwhile refuses the store, and its new owner redelivers.
+            if let Err(e) = shared.consumer.store_offsets(&tpl) {
+                tracing::debug!("store offsets: {e}");
+            }
+        }
+    }
+    shared.metrics.count_batch(batch.len());
+    Ok(())
+}
+
+async fn enqueue(
+    producer: &FutureProducer,
+    rec: &OutRecord,
+) -> Result<rdkafka::producer::DeliveryFuture, KafkaError> {
+    let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
+    for (k, v) in &rec.headers {
+        headers = headers.insert(Header {
+            key: k,
+            value: Some(v),
+        });
+    }
+    let mut record = FutureRecord::<[u8], [u8]>::to(&rec.topic)
+        .payload(&rec.payload)
+        .headers(headers);
+    if let Some(k) = &rec.key {
+        record = record.key(k);
+    }
+    loop {
+        match producer.send_result(record) {
+            Ok(f) => return Ok(f),
+            Err((
+                rdkafka::error::KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull),
+                r,
+            )) => {
+                // Producer backpressure: wait for the queue to drain, keep the order.
+                record = r;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err((e, _)) => {
+                return Err(KafkaError::Client {
+                    stage: "produce",
+                    source: e,
+                })
+            }
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> rdkafka::error::KafkaResult<T> + Send + 'static,
+    stage: &'static str,
+) -> Result<T, KafkaError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| KafkaError::Client {
+            stage,
+            source: rdkafka::error::KafkaError::Canceled,
+        })?
+        .map_err(KafkaError::client(stage))
+}
+
+/// Turns one input record into the records to produce (outputs + evictions, or a dead letter).
+async fn transform(shared: &Shared, m: &OwnedMessage) -> Result<Vec<OutRecord>, KafkaError> {
+    let parent = m
+        .headers()
+        .and_then(|h| {
+            h.iter()
+                .find(|h| h.key == TRACEPARENT)
+                .and_then(|h| h.value)
+        })
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(TraceParent::new_root);
+    let trace = parent.child();
+    let key = m.key();
+    let payload = m.payload().unwrap_or(&[]);
+    let src = SourceRef {
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+    };
+    let id = record_id(key, src.partition, src.offset, shared.fingerprint);
+    let cfg = &shared.cfg;
+    let parsed = {
+        let _s = tracing::info_span!("validate", trace_id = %trace.trace_id, offset = src.offset)
+            .entered();
+        envelope::parse(payload, cfg.processing.max_message_bytes, &cfg.compression)?
+    };
+    let env = match parsed {
+        Ok(env) => env,
+        Err(reason) => {
+            tracing::info!(reason = reason.kind(), offset = src.offset, "dead letter");
+            return Ok(vec![dead_letter(
+                &cfg.topics.dlq,
+                key,
+                payload,
+                &src,
+                &reason,
+                &id,
+                &trace,
+            )]);
+        }
+    };
+    let attempts = cfg.processing.compress_attempts;
+    for attempt in 1..=attempts {
+        let span = tracing::info_span!("compress", trace_id = %trace.trace_id,
+            transcript_id = %env.transcript_id, compressor = shared.compressor.name(), attempt);
+        let res = shared
+            .compressor
+            .compress(
+                &env.transcript_id,
+                env.format,
+                env.messages_json.clone(),
+                &env.config,
+            )
+            .instrument(span)
+            .await;
+        match res {
+            Ok(out) => {
+                let topics = (cfg.topics.output.as_str(), cfg.topics.memory.as_str());
+                return compressed_records(
+                    &env,
+                    key,
+                    &src,
+                    &out,
+                    shared.compressor.name(),
+                    &id,
+                    &trace,
+                    topics,
+                )
+                .map_err(|e| KafkaError::Compress {
+                    transcript_id: env.transcript_id.clone(),
+                    attempts: attempt,
+                    reason: format!("compressor returned messages that are not JSON: {e}"),
+                });
+            }
+            Err(CompressFailure::Input { kind, detail }) => {
+                let reason = envelope::DeadLetterReason::CompressInput { kind, detail };
+                return Ok(vec![dead_letter(
+                    &cfg.topics.dlq,
+                    key,
+                    payload,
+                    &src,
+                    &reason,
+                    &id,
+                    &trace,
+                )]);
+            }
+            Err(CompressFailure::Internal { detail }) if attempt == attempts => {
+                return Err(KafkaError::Compress {
+                    transcript_id: env.transcript_id.clone(),
+                    attempts,
+                    reason: detail,
+                });
+            }
+            Err(CompressFailure::Internal { detail }) => {
+                tracing::warn!(attempt, "internal compression failure, retrying: {detail}");
+                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
+            }
+        }
+    }
+    Err(KafkaError::Compress {
+        transcript_id: env.transcript_id,
+        attempts,
+        reason: "no attempt made".into(),
+    })
+}

@@ -1,0 +1,21 @@
+//! Kafka stream processor for kompress: consumes transcript envelopes, produces the
+//! compressed transcript (same key), one memory record per eviction and dead letters for bad
+//! input, exactly once by default (one transaction per batch) or at least once with
+//! deterministic record ids.
+
+mod batch;
+pub mod client;
+pub mod compressor;
+pub mod config;
+pub mod envelope;
+mod error;
+pub mod line_sampler;
+pub mod processor;
+pub mod records;
+pub mod trace;
+
+pub use compressor::{CompressFailure, Compressed, TranscriptCompressor};
+pub use config::{Delivery, StreamConfig};
+pub use error::KafkaError;
+pub use line_sampler::LineSampler;
+pub use processor::{run, Metrics};

@@ -1,0 +1,291 @@
+//! The stream processor's main loop: consume, buffer per partition (pausing a partition whose
+//! buffer is full), hand batches to [`crate::batch`] one at a time, drain on shutdown.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::TopicPartitionList;
+use tokio::task::JoinHandle;
+
+use crate::batch::{process_batch, Shared};
+use crate::client::{consumer_config, producer_config, BatchGate, ProcessorContext};
+use crate::config::{Delivery, StreamConfig, Topics};
+use crate::{KafkaError, TranscriptCompressor};
+
+/// Counters a caller (tests, the benchmark, a metrics endpoint) can read while it runs.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub consumed: AtomicU64,
+    pub outputs: AtomicU64,
+    pub evictions: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub batches: AtomicU64,
+    pub committed_messages: AtomicU64,
+    pub pauses: AtomicU64,
+    pub resumes: AtomicU64,
+    /// Most messages buffered at once, over all partitions.
+    pub max_buffered: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn count_produced(&self, topic: &str, topics: &Topics) {
+        let c = if topic == topics.output {
+            &self.outputs
+        } else if topic == topics.memory {
+            &self.evictions
+        } else {
+            &self.dead_letters
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_batch(&self, messages: usize) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.committed_messages
+            .fetch_add(messages as u64, Ordering::Relaxed);
+    }
+
+    pub fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs until `shutdown` resolves (then drains buffered work and commits, bounded by
+/// `processing.drain_timeout_ms`) or until a batch fails (then returns the error without
+/// committing: a restart processes the batch again).
+pub async fn run(
+    cfg: StreamConfig,
+    compressor: Arc<dyn TranscriptCompressor>,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), KafkaError> {
+    cfg.validate()?;
+    crate::envelope::check_schema()?;
+    let gate = Arc::new(BatchGate::default());
+    let drain = Duration::from_millis(cfg.processing.drain_timeout_ms);
+    let ctx = ProcessorContext {
+        gate: gate.clone(),
+        delivery: cfg.processing.delivery,
+        drain,
+    };
+    let consumer: Arc<StreamConsumer<ProcessorContext>> = Arc::new(
+        consumer_config(&cfg)
+            .create_with_context(ctx)
+            .map_err(KafkaError::client("create consumer"))?,
+    );
+    let producer: FutureProducer = producer_config(&cfg)
+        .create()
+        .map_err(KafkaError::client("create producer"))?;
+    if cfg.processing.delivery == Delivery::ExactlyOnce {
+        let p = producer.clone();
+        let t = Duration::from_millis(cfg.kafka.transaction_timeout_ms);
+        tokio::task::spawn_blocking(move || p.init_transactions(t))
+            .await
+            .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
+            .map_err(KafkaError::client("init_transactions"))?;
+    }
+    consumer
+        .subscribe(&[&cfg.topics.input])
+        .map_err(KafkaError::client("subscribe"))?;
+    let shared = Arc::new(Shared {
+        fingerprint: cfg.compression.fingerprint(),
+        cfg,
+        consumer: consumer.clone(),
+        producer,
+        compressor,
+        metrics,
+        gate,
+    });
+    let mut lp = Loop {
+        shared,
+        buf: BTreeMap::new(),
+        buffered: 0,
+        paused: BTreeSet::new(),
+        epoch: 0,
+        first_at: None,
+    };
+    let res = lp.run(shutdown).await;
+    lp.finish(res.is_ok()).await;
+    res
+}
+
+struct Loop {
+    shared: Arc<Shared>,
+    buf: BTreeMap<i32, VecDeque<OwnedMessage>>,
+    buffered: usize,
+    paused: BTreeSet<i32>,
+    epoch: u64,
+    first_at: Option<Instant>,
+}
+
+impl Loop {
+    async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<(), KafkaError> {
+        tokio::pin!(shutdown);
+        let p = self.shared.cfg.processing.clone();
+        let linger = Duration::from_millis(p.batch_linger_ms);
+        let cap = p.batch_max_messages.max(p.max_in_flight_per_partition) * 4;
+        let mut inflight: Option<JoinHandle<Result<usize, KafkaError>>> = None;
+        let consumer = self.shared.consumer.clone();
+        loop {
+            self.check_epoch();
+            let due = self.first_at.is_some_and(|t| t.elapsed() >= linger)
+                || self.buffered >= p.batch_max_messages;
+            if inflight.is_none() && self.buffered > 0 && due {
+                inflight = Some(self.start_batch());
+            }
+            let wait = self
+                .first_at
+                .map_or(linger, |t| linger.saturating_sub(t.elapsed()));
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                r = async { inflight.as_mut().expect("guarded").await }, if inflight.is_some() => {
+                    inflight = None;
+                    r.map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })??;
+                }
+                m = consumer.recv(), if self.buffered < cap => {
+                    let m = m.map_err(KafkaError::client("consume"))?;
+                    self.check_epoch();
+                    self.push(m.detach());
+                }
+                _ = tokio::time::sleep(wait), if inflight.is_none() && self.buffered > 0 => {}
+            }
+        }
+        // Drain: finish the batch in flight, then everything buffered, within the bound.
+        let drain = Duration::from_millis(p.drain_timeout_ms);
+        let started = Instant::now();
+        tracing::info!(buffered = self.buffered, "draining");
+        let work = async {
+            if let Some(h) = inflight.take() {
+                h.await
+                    .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })??;
+            }
+            loop {
+                self.check_epoch();
+                if self.buffered == 0 {
+                    return Ok::<(), KafkaError>(());
+                }
+                self.start_batch()
+                    .await
+                    .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })??;
+            }
+        };
+        match tokio::time::timeout(drain, work).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(KafkaError::DrainTimeout {
+                    timeout_ms: p.drain_timeout_ms,
+                })
+            }
+        }
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "drained");
+        Ok(())
+    }
+
+    /// After a revocation, buffered messages may belong to partitions now owned by another
+    /// member (or re-fetched from the committed offset): drop them; pauses were reset too.
+    fn check_epoch(&mut self) {
+        let e = self.shared.gate.epoch();
+        if e != self.epoch {
+            self.epoch = e;
+            self.buf.clear();
+            self.buffered = 0;
+            self.paused.clear();
+            self.first_at = None;
+        }
+    }
+
+    fn push(&mut self, m: OwnedMessage) {
+        let p = m.partition();
+        let q = self.buf.entry(p).or_default();
+        q.push_back(m);
+        let len = q.len();
+        self.buffered += 1;
+        self.first_at.get_or_insert_with(Instant::now);
+        self.shared.metrics.consumed.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .metrics
+            .max_buffered
+            .fetch_max(self.buffered as u64, Ordering::Relaxed);
+        if len >= self.shared.cfg.processing.max_in_flight_per_partition && self.paused.insert(p) {
+            self.toggle(p, true);
+        }
+    }
+
+    fn toggle(&self, partition: i32, pause: bool) {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&self.shared.cfg.topics.input, partition);
+        let c = &self.shared.consumer;
+        let (r, counter) = if pause {
+            (c.pause(&tpl), &self.shared.metrics.pauses)
+        } else {
+            (c.resume(&tpl), &self.shared.metrics.resumes)
+        };
+        match r {
+            Ok(()) => {
+                counter.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(partition, pause, "partition flow control");
+            }
+            Err(e) => tracing::debug!(partition, pause, "flow control failed: {e}"),
+        }
+    }
+
+    /// Takes up to `batch_max_messages`, round-robin over partitions, in offset order within
+    /// each, resumes partitions with room again and spawns the batch.
+    fn start_batch(&mut self) -> JoinHandle<Result<usize, KafkaError>> {
+        let p = &self.shared.cfg.processing;
+        let mut batch = Vec::with_capacity(self.buffered.min(p.batch_max_messages));
+        while batch.len() < p.batch_max_messages && self.buffered > 0 {
+            for q in self.buf.values_mut() {
+                if let Some(m) = q.pop_front() {
+                    batch.push(m);
+                    self.buffered -= 1;
+                    if batch.len() == p.batch_max_messages {
+                        break;
+                    }
+                }
+            }
+        }
+        let limit = p.max_in_flight_per_partition;
+        let resume: Vec<i32> = self
+            .paused
+            .iter()
+            .copied()
+            .filter(|part| self.buf.get(part).map_or(0, VecDeque::len) < limit.div_ceil(2).max(1))
+            .collect();
+        for part in resume {
+            self.paused.remove(&part);
+            self.toggle(part, false);
+        }
+        self.first_at = if self.buffered > 0 {
+            Some(Instant::now())
+        } else {
+            None
+        };
+        self.shared.gate.enter();
+        tokio::spawn(process_batch(self.shared.clone(), batch))
+    }
+
+    /// Final commit for at-least-once (exactly-once committed inside each transaction), then
+    /// leave the group so partitions move at once.
+    async fn finish(&mut self, ok: bool) {
+        let c = self.shared.consumer.clone();
+        let alo = self.shared.cfg.processing.delivery == Delivery::AtLeastOnce;
+        let _ = tokio::task::spawn_blocking(move || {
+            if ok && alo {
+                if let Err(e) = c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
+                    tracing::debug!("final commit: {e}");
+                }
+            }
+            c.unsubscribe();
+        })
+        .await;
+        let _ = self.shared.producer.flush(Duration::from_secs(5));
+    }
+}
