@@ -29,6 +29,7 @@ fn main() {
                 .unwrap_or_else(|_| "warn,kompress_kafka=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let cfg = match StreamConfig::load(args.config.as_deref(), std::env::vars()) {

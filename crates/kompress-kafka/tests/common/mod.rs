@@ -296,3 +296,60 @@ pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str, partitions: 
         })
         .collect()
 }
+
+/// Sum of high watermarks of a topic (records plus transaction markers): "has it started".
+pub fn high_watermarks(bootstrap: &str, topic: &str) -> i64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("client");
+    let md = c
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("metadata");
+    md.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| {
+            c.fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .map_or(0, |w| w.1)
+        })
+        .sum()
+}
+
+/// Waits until `f` holds, polling every 100 ms, at most `timeout`.
+pub async fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn sigterm(child: &Child) {
+    // SAFETY: plain kill(2) on the pid of a child this test spawned.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(rc, 0, "SIGTERM delivered");
+}
+
+/// Waits for a child to exit, at most `timeout`; returns its exit code and stdout.
+pub fn wait_child(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            let mut out = String::new();
+            if let Some(mut s) = child.stdout.take() {
+                use std::io::Read;
+                let _ = s.read_to_string(&mut out);
+            }
+            return (st.code(), out);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("processor did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
