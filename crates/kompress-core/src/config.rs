@@ -50,7 +50,13 @@ pub struct CompressionConfig {
     pub min_bytes: usize,
     /// Largest text accepted, in bytes.
     pub max_bytes: usize,
+    /// In JSON transcripts, the roles whose text is compressed (`tool` covers OpenAI tool
+    /// messages and Anthropic `tool_result` blocks). System prompts stay untouched by default.
+    pub roles: Vec<String>,
 }
+
+/// Roles a transcript message may have.
+pub const KNOWN_ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool", "function"];
 
 impl Default for CompressionConfig {
     fn default() -> Self {
@@ -63,6 +69,7 @@ impl Default for CompressionConfig {
             strip_ansi: true,
             min_bytes: 256,
             max_bytes: 64 << 20,
+            roles: vec!["tool".to_string()],
         }
     }
 }
@@ -85,6 +92,14 @@ impl CompressionConfig {
                 "gamma",
                 format!("{} must be finite and >= 0", self.gamma),
             ));
+        }
+        for r in &self.roles {
+            if !KNOWN_ROLES.contains(&r.as_str()) {
+                return Err(CoreError::config(
+                    "roles",
+                    format!("{r:?} is not one of: {}", KNOWN_ROLES.join(", ")),
+                ));
+            }
         }
         if self.max_bytes == 0 {
             return Err(CoreError::config("max_bytes", "must be > 0"));

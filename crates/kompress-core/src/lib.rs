@@ -8,7 +8,7 @@ pub mod gate;
 pub mod pruner;
 pub mod text;
 
-pub use config::{CompressionConfig, Format, Mode};
+pub use config::{CompressionConfig, Format, Mode, KNOWN_ROLES};
 pub use error::{utf8, CoreError, ErrorDomain};
 pub use eviction::{content_hash, handle_for, restore, Eviction, EvictionKind};
 pub use gate::{gate_cpu, GateParams, SpanSquash};

@@ -1,0 +1,90 @@
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use kompress_core::{Format, Mode};
+use kompress_pipeline::CompressRequest;
+
+use crate::settings;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Input file, or - for stdin.
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// text | openai | anthropic | auto (JSON transcripts).
+    #[arg(long, default_value = "text")]
+    format: Format,
+    /// safe | ultra.
+    #[arg(long)]
+    mode: Option<Mode>,
+    /// Fraction of tokens to keep, in (0, 1].
+    #[arg(long)]
+    target_ratio: Option<f32>,
+    /// Elide without `[…N lines, ref=…]` markers (restore still works from the records).
+    #[arg(long)]
+    no_markers: bool,
+    /// Keep ANSI colour codes.
+    #[arg(long)]
+    keep_ansi: bool,
+    /// Compress even texts shorter than this many bytes (default 256).
+    #[arg(long)]
+    min_bytes: Option<usize>,
+    /// Write eviction records here (JSON Lines); needed for `kompress restore`.
+    #[arg(long)]
+    evictions: Option<PathBuf>,
+    /// Write the compressed output here instead of stdout.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Transcript id stored in the records (default: sha256 of the input, 16 hex digits).
+    #[arg(long)]
+    id: Option<String>,
+    /// kompress.toml with [compression], [stat] and floor settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print statistics as JSON on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let mut fc = settings::load(a.config.as_deref())?;
+    let c = &mut fc.compression;
+    if let Some(m) = a.mode {
+        c.mode = m;
+    }
+    if a.target_ratio.is_some() {
+        c.target_ratio = a.target_ratio;
+    }
+    if let Some(m) = a.min_bytes {
+        c.min_bytes = m;
+    }
+    c.markers &= !a.no_markers;
+    c.strip_ansi &= !a.keep_ansi;
+    c.validate()?;
+    let input = super::read_input(&a.input)?;
+    let id = a.id.clone().unwrap_or_else(|| {
+        use sha2::Digest;
+        hex::encode(&sha2::Sha256::digest(input.as_bytes())[..8])
+    });
+    let pipeline = settings::pipeline(&fc)?;
+    let req = CompressRequest { transcript_id: id, format: a.format, input, config: fc.compression.clone() };
+    let name = a.input.display().to_string();
+    let resp = super::runtime()?.block_on(pipeline.compress(req)).with_context(|| format!("compressing {name}"))?;
+    match &a.out {
+        Some(p) => std::fs::write(p, &resp.output).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().lock().write_all(resp.output.as_bytes())?,
+    }
+    if let Some(p) = &a.evictions {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?);
+        for e in &resp.evictions {
+            serde_json::to_writer(&mut f, e)?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
+    }
+    if a.stats {
+        eprintln!("{}", serde_json::to_string(&resp.stats)?);
+    }
+    Ok(())
+}

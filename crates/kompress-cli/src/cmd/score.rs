@@ -1,0 +1,235 @@
+//! `kompress score`: the kscore metrics, natively, over a JSONL set (../shared/data format).
+//! Every case is also restored and checked byte-exact against its input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use kompress_core::{Format, Mode};
+use kompress_pipeline::CompressRequest;
+use serde::Deserialize;
+
+use crate::settings;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// JSONL cases: {"id", "source", "text", "critical_spans"?, "critical_lines"?}.
+    #[arg(long)]
+    data: PathBuf,
+    /// eval | train | all (a case is in eval when sha256(id) % 3 == 0).
+    #[arg(long, default_value = "all")]
+    split: String,
+    #[arg(long)]
+    mode: Option<Mode>,
+    #[arg(long)]
+    target_ratio: Option<f32>,
+    #[arg(long)]
+    no_markers: bool,
+    /// Also write {"id", "out"} lines for ../shared/data/kscore.py --outputs.
+    #[arg(long)]
+    outputs: Option<PathBuf>,
+    /// Write the table (Markdown) here as well as to stdout.
+    #[arg(long)]
+    table: Option<PathBuf>,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Name shown in the table.
+    #[arg(long, default_value = "kompress")]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    id: String,
+    #[serde(default)]
+    source: String,
+    text: String,
+    #[serde(default)]
+    critical_spans: Vec<String>,
+    #[serde(default)]
+    critical_lines: Vec<String>,
+}
+
+pub fn in_eval_split(id: &str) -> bool {
+    use sha2::Digest;
+    sha2::Sha256::digest(id.as_bytes()).iter().fold(0u32, |r, b| (r * 256 + u32::from(*b)) % 3) == 0
+}
+
+#[derive(Default)]
+struct Agg {
+    n: usize,
+    crit: (usize, usize),
+    ord: (usize, usize),
+    line: (usize, usize),
+    linea: (usize, usize),
+    tok_in: usize,
+    tok_out: usize,
+    ms: Vec<f64>,
+    restore_fail: usize,
+}
+
+fn split_lines(s: &str) -> Vec<&str> {
+    kompress_core::split_lines(s).iter().map(|l| l.content(s)).collect()
+}
+
+fn strip_ansi(s: &str) -> String {
+    let doc = kompress_tokenize::tokenize(s);
+    let mut out = String::with_capacity(s.len());
+    let mut pos = 0;
+    for t in &doc.tokens {
+        if t.kind == kompress_core::TokenKind::Ansi {
+            out.push_str(&s[pos..t.start as usize]);
+            pos = t.end as usize;
+        }
+    }
+    out.push_str(&s[pos..]);
+    out
+}
+
+fn count_keep(labels: &[String], out: &str) -> (usize, usize) {
+    let mut need: HashMap<&str, usize> = HashMap::new();
+    for s in labels.iter().filter(|s| !s.is_empty()) {
+        *need.entry(s).or_default() += 1;
+    }
+    let kept = need.iter().map(|(s, k)| (*k).min(out.matches(s).count())).sum();
+    (kept, need.values().sum())
+}
+
+fn line_keep(labels: &[String], out: &str) -> (usize, usize) {
+    let mut have: HashMap<&str, usize> = HashMap::new();
+    for l in split_lines(out) {
+        *have.entry(l).or_default() += 1;
+    }
+    let mut need: HashMap<&str, usize> = HashMap::new();
+    for l in labels.iter().filter(|l| !l.trim().is_empty()) {
+        *need.entry(l).or_default() += 1;
+    }
+    let kept = need.iter().map(|(l, k)| (*k).min(have.get(l).copied().unwrap_or(0))).sum();
+    (kept, need.values().sum())
+}
+
+fn ordered_keep(spans: &[String], out: &str) -> (usize, usize) {
+    let mut cursor = 0;
+    let mut kept = 0;
+    let spans: Vec<&String> = spans.iter().filter(|s| !s.is_empty()).collect();
+    for s in &spans {
+        if let Some(j) = out[cursor..].find(s.as_str()) {
+            kept += 1;
+            cursor += j + s.len();
+        }
+    }
+    (kept, spans.len())
+}
+
+fn ratio(a: (usize, usize)) -> String {
+    if a.1 == 0 { "-".into() } else { format!("{:.3}", a.0 as f64 / a.1 as f64) }
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let mut fc = settings::load(a.config.as_deref())?;
+    if let Some(m) = a.mode {
+        fc.compression.mode = m;
+    }
+    if a.target_ratio.is_some() {
+        fc.compression.target_ratio = a.target_ratio;
+    }
+    fc.compression.markers &= !a.no_markers;
+    fc.compression.validate()?;
+    let f = std::fs::File::open(&a.data).with_context(|| format!("opening {}", a.data.display()))?;
+    let mut cases = Vec::new();
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let c: Case = serde_json::from_str(&line).with_context(|| format!("{}:{}: not a case", a.data.display(), i + 1))?;
+        let keep = match a.split.as_str() {
+            "all" => true,
+            "eval" => in_eval_split(&c.id),
+            "train" => !in_eval_split(&c.id),
+            other => anyhow::bail!(kompress_core::CoreError::config("split", format!("{other:?} is not one of: eval, train, all"))),
+        };
+        if keep {
+            cases.push(c);
+        }
+    }
+    let bpe = tiktoken_rs::o200k_base().context("loading o200k_base")?;
+    let pipeline = settings::pipeline(&fc)?;
+    let rt = super::runtime()?;
+    let pb = indicatif::ProgressBar::new(cases.len() as u64);
+    pb.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed}<{eta}]")?);
+    let mut aggs: BTreeMap<String, Agg> = BTreeMap::new();
+    let mut outs = a.outputs.as_ref().map(|p| std::fs::File::create(p).map(std::io::BufWriter::new)).transpose()?;
+    for c in &cases {
+        pb.set_message(c.id.clone());
+        let t0 = Instant::now();
+        let req = CompressRequest { transcript_id: c.id.clone(), format: Format::Text, input: c.text.clone(), config: fc.compression.clone() };
+        let resp = rt.block_on(pipeline.compress(req)).with_context(|| format!("case {}", c.id))?;
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        let restored_ok = kompress_core::restore(&resp.output, &resp.evictions).map(|r| r == c.text).unwrap_or(false);
+        let out = &resp.output;
+        for key in [c.source.clone(), "ALL".to_string()] {
+            let g = aggs.entry(key).or_default();
+            g.n += 1;
+            g.ms.push(ms);
+            g.restore_fail += usize::from(!restored_ok);
+            g.tok_in += bpe.encode_ordinary(&c.text).len();
+            g.tok_out += bpe.encode_ordinary(out).len();
+            if !c.critical_spans.is_empty() {
+                let k = count_keep(&c.critical_spans, out);
+                let o = ordered_keep(&c.critical_spans, out);
+                g.crit = (g.crit.0 + k.0, g.crit.1 + k.1);
+                g.ord = (g.ord.0 + o.0, g.ord.1 + o.1);
+            }
+            if !c.critical_lines.is_empty() {
+                let k = line_keep(&c.critical_lines, out);
+                g.line = (g.line.0 + k.0, g.line.1 + k.1);
+                let stripped: Vec<String> = c.critical_lines.iter().map(|l| strip_ansi(l)).collect();
+                let k = line_keep(&stripped, &strip_ansi(out));
+                g.linea = (g.linea.0 + k.0, g.linea.1 + k.1);
+            }
+        }
+        if let Some(w) = outs.as_mut() {
+            serde_json::to_writer(&mut *w, &serde_json::json!({"id": c.id, "out": out}))?;
+            w.write_all(b"\n")?;
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    if let Some(w) = outs.as_mut() {
+        w.flush()?;
+    }
+    let mut table = String::from(
+        "| name | source | n | crit keep | ordered keep | line keep | line keep (ANSI stripped) | o200k savings | median ms | p95 ms | restore ok |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (src, g) in &mut aggs {
+        g.ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| g.ms[((p * g.ms.len() as f64).ceil() as usize).clamp(1, g.ms.len()) - 1];
+        table.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.1} | {:.1} | {}/{} |\n",
+            a.name,
+            src,
+            g.n,
+            ratio(g.crit),
+            ratio(g.ord),
+            ratio(g.line),
+            ratio(g.linea),
+            1.0 - g.tok_out as f64 / g.tok_in.max(1) as f64,
+            pct(0.5),
+            pct(0.95),
+            g.n - g.restore_fail,
+            g.n
+        ));
+    }
+    print!("{table}");
+    if let Some(p) = &a.table {
+        std::fs::write(p, &table)?;
+    }
+    let fails: usize = aggs.get("ALL").map_or(0, |g| g.restore_fail);
+    if fails > 0 {
+        anyhow::bail!(kompress_core::CoreError::Restore { reason: format!("{fails} cases did not restore byte-exact") });
+    }
+    Ok(())
+}

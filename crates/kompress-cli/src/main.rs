@@ -1,0 +1,45 @@
+//! `kompress`: compress agent context losslessly from the command line.
+//!
+//! Exit codes: 0 success; 2 usage error (bad flags); 3 bad input (invalid UTF-8, malformed JSON,
+//! unknown role, empty or oversized input, schema violation); 4 bad configuration;
+//! 5 restore failed (records do not match the compressed text); 1 anything else.
+
+mod cmd;
+mod exit;
+mod settings;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kompress", version, about = "Lossless context compression for LLM agents")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compress a text or a JSON transcript (FILE or - for stdin) to stdout.
+    Compress(cmd::compress::Args),
+    /// Rebuild the original, byte-exact, from a compressed file and its eviction records.
+    Restore(cmd::restore::Args),
+    /// Compress every case of a JSONL set (../shared/data format) and report keep/savings/time.
+    Score(cmd::score::Args),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Command::Compress(a) => cmd::compress::run(a),
+        Command::Restore(a) => cmd::restore::run(a),
+        Command::Score(a) => cmd::score::run(a),
+    };
+    if let Err(e) = res {
+        eprintln!("kompress: {e:#}");
+        std::process::exit(exit::code_for(&e));
+    }
+}

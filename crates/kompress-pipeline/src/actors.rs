@@ -1,0 +1,213 @@
+//! The roles as actors. Tokenizer, gate, floor and rewriter are stateless CPU work and run on a
+//! `SyncArbiter` pool; the pruner owns its model on exactly one thread and batches requests by a
+//! token budget with a maximum wait (text-embeddings-inference style). Mailboxes are bounded, so
+//! a full stage makes `send` wait: backpressure is explicit at every boundary.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use kompress_core::{CoreError, GateParams, Pruner, PrunerScores, TokenizedText};
+use kompress_floor::{Floor, FloorMask};
+use kompress_rewrite::Rewritten;
+use tokio::sync::oneshot;
+
+use crate::stages::{self, Gated};
+
+// ---- tokenizer -------------------------------------------------------------------------
+
+pub struct TokenizerActor;
+impl Actor for TokenizerActor {
+    type Context = SyncContext<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "Arc<TokenizedText>")]
+pub struct Tokenize(pub Arc<str>);
+
+impl Handler<Tokenize> for TokenizerActor {
+    type Result = MessageResult<Tokenize>;
+    fn handle(&mut self, msg: Tokenize, _: &mut Self::Context) -> Self::Result {
+        let _s = tracing::debug_span!("tokenize", bytes = msg.0.len()).entered();
+        MessageResult(Arc::new(kompress_tokenize::tokenize(msg.0)))
+    }
+}
+
+// ---- safety floor ----------------------------------------------------------------------
+
+pub struct FloorActor {
+    pub floor: Arc<Floor>,
+}
+impl Actor for FloorActor {
+    type Context = SyncContext<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "FloorMask")]
+pub struct Scan(pub Arc<TokenizedText>);
+
+impl Handler<Scan> for FloorActor {
+    type Result = MessageResult<Scan>;
+    fn handle(&mut self, msg: Scan, _: &mut Self::Context) -> Self::Result {
+        let _s = tracing::debug_span!("floor.scan").entered();
+        MessageResult(self.floor.mask(&msg.0))
+    }
+}
+
+/// Widen the gate's keep mask so no critical span is cut.
+#[derive(Message)]
+#[rtype(result = "Vec<u8>")]
+pub struct Apply {
+    pub mask: Arc<FloorMask>,
+    pub keep: Vec<u8>,
+}
+
+impl Handler<Apply> for FloorActor {
+    type Result = MessageResult<Apply>;
+    fn handle(&mut self, mut msg: Apply, _: &mut Self::Context) -> Self::Result {
+        let _s = tracing::debug_span!("floor.apply").entered();
+        stages::widen_spans(&msg.mask, &mut msg.keep);
+        MessageResult(msg.keep)
+    }
+}
+
+// ---- gate ------------------------------------------------------------------------------
+
+pub struct GateActor;
+impl Actor for GateActor {
+    type Context = SyncContext<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "Gated")]
+pub struct GateMsg {
+    pub scores: Arc<PrunerScores>,
+    pub floor_bits: Vec<u32>,
+    pub params: GateParams,
+    pub target_ratio: Option<f32>,
+}
+
+impl Handler<GateMsg> for GateActor {
+    type Result = MessageResult<GateMsg>;
+    fn handle(&mut self, m: GateMsg, _: &mut Self::Context) -> Self::Result {
+        let _s = tracing::debug_span!("gate", tokens = m.scores.token_logits.len()).entered();
+        MessageResult(stages::gate(&m.scores, &m.floor_bits, &m.params, m.target_ratio))
+    }
+}
+
+// ---- rewriter --------------------------------------------------------------------------
+
+pub struct RewriterActor;
+impl Actor for RewriterActor {
+    type Context = SyncContext<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "Rewritten")]
+pub struct Rewrite {
+    pub doc: Arc<TokenizedText>,
+    pub keep: Vec<u8>,
+    pub mask: Arc<FloorMask>,
+    pub in_block: Vec<bool>,
+    pub cfg: Arc<kompress_core::CompressionConfig>,
+}
+
+impl Handler<Rewrite> for RewriterActor {
+    type Result = MessageResult<Rewrite>;
+    fn handle(&mut self, m: Rewrite, _: &mut Self::Context) -> Self::Result {
+        let _s = tracing::debug_span!("rewrite").entered();
+        MessageResult(stages::rewrite(&m.doc, &m.keep, &m.mask, &m.in_block, &m.cfg))
+    }
+}
+
+// ---- pruner: one owner, batched by token budget -----------------------------------------
+
+/// Builds the pruner on its owner thread (a libtorch model must be created where it runs).
+pub type PrunerFactory = Box<dyn FnOnce() -> Result<Box<dyn Pruner>, CoreError> + Send>;
+
+#[derive(Message)]
+#[rtype(result = "Result<PrunerScores, CoreError>")]
+pub struct Score(pub Arc<TokenizedText>);
+
+type Waiting = (Arc<TokenizedText>, oneshot::Sender<Result<PrunerScores, CoreError>>);
+
+pub struct PrunerActor {
+    pruner: Box<dyn Pruner>,
+    queue: Vec<Waiting>,
+    queued_tokens: usize,
+    budget: usize,
+    max_wait: Duration,
+    flush_pending: bool,
+    mailbox: usize,
+}
+
+impl PrunerActor {
+    pub fn new(pruner: Box<dyn Pruner>, budget: usize, max_wait: Duration, mailbox: usize) -> Self {
+        PrunerActor {
+            pruner,
+            queue: Vec::new(),
+            queued_tokens: 0,
+            budget: budget.max(1),
+            max_wait,
+            flush_pending: false,
+            mailbox,
+        }
+    }
+
+    fn flush(&mut self) {
+        self.flush_pending = false;
+        // work whose caller went away is dropped, not computed
+        let batch: Vec<Waiting> = std::mem::take(&mut self.queue).into_iter().filter(|(_, tx)| !tx.is_closed()).collect();
+        self.queued_tokens = 0;
+        if batch.is_empty() {
+            return;
+        }
+        let _s = tracing::debug_span!("prune", pruner = self.pruner.name(), batch = batch.len()).entered();
+        let docs: Vec<&TokenizedText> = batch.iter().map(|(d, _)| d.as_ref()).collect();
+        match self.pruner.score_batch(&docs) {
+            Ok(scores) if scores.len() == batch.len() => {
+                for ((_, tx), s) in batch.into_iter().zip(scores) {
+                    let _ = tx.send(Ok(s));
+                }
+            }
+            Ok(scores) => {
+                let reason = format!("returned {} results for a batch of {}", scores.len(), batch.len());
+                for (_, tx) in batch {
+                    let _ = tx.send(Err(CoreError::Pruner { pruner: self.pruner.name().into(), reason: reason.clone() }));
+                }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                for (_, tx) in batch {
+                    let _ = tx.send(Err(CoreError::Pruner { pruner: self.pruner.name().into(), reason: reason.clone() }));
+                }
+            }
+        }
+    }
+}
+
+impl Actor for PrunerActor {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.mailbox);
+    }
+}
+
+impl Handler<Score> for PrunerActor {
+    type Result = ResponseFuture<Result<PrunerScores, CoreError>>;
+    fn handle(&mut self, msg: Score, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.queued_tokens += msg.0.tokens.len();
+        self.queue.push((msg.0, tx));
+        if self.queued_tokens >= self.budget {
+            self.flush();
+        } else if !self.flush_pending {
+            self.flush_pending = true;
+            ctx.run_later(self.max_wait, |a, _| a.flush());
+        }
+        let name = self.pruner.name().to_string();
+        Box::pin(async move {
+            rx.await.unwrap_or_else(|_| Err(CoreError::Pruner { pruner: name, reason: "pruner stopped".into() }))
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! kompress-pipeline: the compression pipeline. Each role (tokenizer, pruner, gate, safety
+//! floor, rewriter) is an actix actor with typed messages ([`actors`]); [`Pipeline`] is the handle
+//! callers use from any async runtime. [`stages`] holds the plain functions the actors run.
+
+pub mod actors;
+pub mod assemble;
+pub mod error;
+pub mod jsonspan;
+pub mod pipeline;
+pub mod stages;
+pub mod transcript;
+
+pub use actors::PrunerFactory;
+pub use error::PipelineError;
+pub use pipeline::{CompressRequest, CompressResponse, Pipeline, PipelineSettings, Stats};

@@ -1,0 +1,222 @@
+//! The [`Pipeline`] handle: starts the actor system on its own thread and runs requests through
+//! the roles. Usable from any async runtime (tokio, actix-web, rdkafka tasks).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use kompress_core::{CompressionConfig, Eviction, Format};
+use kompress_floor::Floor;
+use kompress_stat::{StatConfig, StatPruner};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::actors::*;
+use crate::assemble::{assemble, SegmentResult};
+use crate::error::PipelineError;
+use crate::stages;
+use crate::transcript::{self, Segment};
+
+pub struct PipelineSettings {
+    /// Builds the pruner on its owner thread. Default: the statistical pruner.
+    pub pruner: PrunerFactory,
+    pub floor: Arc<Floor>,
+    /// Threads for each stateless role (tokenizer, floor, gate, rewriter).
+    pub workers: usize,
+    /// Pruner batches close at this many tokens…
+    pub batch_token_budget: usize,
+    /// …or after this long.
+    pub batch_max_wait: Duration,
+    /// Requests in flight at once; `compress` waits beyond it, `try_compress` fails with Busy.
+    pub max_inflight: usize,
+    /// Pruner mailbox size.
+    pub mailbox: usize,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            pruner: Box::new(|| Ok(Box::new(StatPruner::new(StatConfig::default())))),
+            floor: Arc::new(Floor::embedded_default()),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            batch_token_budget: 16_384,
+            batch_max_wait: Duration::from_millis(2),
+            max_inflight: 64,
+            mailbox: 256,
+        }
+    }
+}
+
+pub struct CompressRequest {
+    pub transcript_id: String,
+    pub format: Format,
+    /// Plain text, or the raw JSON of a transcript.
+    pub input: String,
+    pub config: CompressionConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub bytes_in: usize,
+    pub bytes_out: usize,
+    /// Word tokens (the built-in tokenizer) in and out; o200k counts are for the scorer.
+    pub tokens_in: usize,
+    pub tokens_out: usize,
+    pub segments: usize,
+    pub segments_compressed: usize,
+    pub lines_evicted: usize,
+    pub floor_hits: usize,
+    pub micros_total: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompressResponse {
+    pub output: String,
+    pub evictions: Vec<Eviction>,
+    pub stats: Stats,
+}
+
+#[derive(Clone)]
+struct Addrs {
+    tok: Addr<TokenizerActor>,
+    floor: Addr<FloorActor>,
+    gate: Addr<GateActor>,
+    rw: Addr<RewriterActor>,
+    pruner: Addr<PrunerActor>,
+}
+
+#[derive(Clone)]
+pub struct Pipeline {
+    addrs: Addrs,
+    inflight: Arc<Semaphore>,
+    max_inflight: usize,
+    pruner_name: Arc<str>,
+}
+
+impl Pipeline {
+    pub fn start(settings: PipelineSettings) -> Result<Pipeline, PipelineError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let max_inflight = settings.max_inflight.max(1);
+        std::thread::Builder::new()
+            .name("kompress-actors".into())
+            .spawn(move || {
+                let sys = System::new();
+                sys.block_on(async move {
+                    let floor = settings.floor.clone();
+                    let w = settings.workers.max(1);
+                    let tok = SyncArbiter::start(w, || TokenizerActor);
+                    let fl = SyncArbiter::start(w, move || FloorActor { floor: floor.clone() });
+                    let gate = SyncArbiter::start(w, || GateActor);
+                    let rw = SyncArbiter::start(w, || RewriterActor);
+                    let arb = Arbiter::new();
+                    let (ptx, prx) = std::sync::mpsc::channel();
+                    let (budget, wait, mailbox, factory) =
+                        (settings.batch_token_budget, settings.batch_max_wait, settings.mailbox, settings.pruner);
+                    arb.spawn_fn(move || match factory() {
+                        Ok(p) => {
+                            let name: Arc<str> = p.name().into();
+                            let addr = PrunerActor::new(p, budget, wait, mailbox).start();
+                            let _ = ptx.send(Ok((addr, name)));
+                        }
+                        Err(e) => {
+                            let _ = ptx.send(Err(e.to_string()));
+                        }
+                    });
+                    let res = prx
+                        .recv()
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r)
+                        .map(|(pruner, name)| (Addrs { tok, floor: fl, gate, rw, pruner }, name));
+                    let _ = tx.send(res);
+                });
+                sys.run().ok();
+            })
+            .map_err(|e| PipelineError::Start(e.to_string()))?;
+        let (addrs, pruner_name) = rx
+            .recv()
+            .map_err(|e| PipelineError::Start(e.to_string()))?
+            .map_err(PipelineError::Start)?;
+        Ok(Pipeline {
+            addrs,
+            inflight: Arc::new(Semaphore::new(max_inflight)),
+            max_inflight,
+            pruner_name,
+        })
+    }
+
+    pub fn pruner_name(&self) -> &str {
+        &self.pruner_name
+    }
+
+    /// Compresses one request, waiting for a slot when the pipeline is saturated.
+    pub async fn compress(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
+        let _permit = self.inflight.acquire().await.map_err(|e| PipelineError::stage("pipeline", e))?;
+        self.run(req).await
+    }
+
+    /// Like [`compress`](Self::compress) but fails at once with `Busy` when saturated (HTTP 429).
+    pub async fn try_compress(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
+        let _permit = self.inflight.try_acquire().map_err(|_| PipelineError::Busy { inflight: self.max_inflight })?;
+        self.run(req).await
+    }
+
+    async fn run(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
+        let t0 = Instant::now();
+        let span = tracing::info_span!("compress", transcript = %req.transcript_id, bytes = req.input.len());
+        let _e = span.enter();
+        req.config.validate()?;
+        if req.input.is_empty() {
+            return Err(kompress_core::CoreError::EmptyInput.into());
+        }
+        if req.input.len() > req.config.max_bytes {
+            return Err(kompress_core::CoreError::Oversized { size: req.input.len(), limit: req.config.max_bytes }.into());
+        }
+        let input: Arc<str> = req.input.into();
+        let (segments, is_json) = match req.format {
+            Format::Text => (
+                vec![Segment { message_index: 0, role: "tool".into(), raw: 0..input.len(), text: input.to_string() }],
+                false,
+            ),
+            f => {
+                let root = crate::jsonspan::parse(&input)?;
+                (transcript::segments(&root, f, &req.config.roles)?, true)
+            }
+        };
+        let cfg = Arc::new(req.config);
+        let futs = segments.iter().map(|s| self.segment(s, cfg.clone()));
+        let results: Vec<SegmentResult> = futures::future::try_join_all(futs).await?;
+        let mut resp = assemble(&input, &segments, results, is_json, &req.transcript_id);
+        resp.stats.micros_total = t0.elapsed().as_micros() as u64;
+        Ok(resp)
+    }
+
+    async fn segment(&self, seg: &Segment, cfg: Arc<CompressionConfig>) -> Result<SegmentResult, PipelineError> {
+        if seg.text.len() < cfg.min_bytes {
+            return Ok(SegmentResult::untouched(seg));
+        }
+        let a = &self.addrs;
+        let doc = a.tok.send(Tokenize(seg.text.as_str().into())).await.map_err(|e| PipelineError::stage("tokenizer", e))?;
+        let (scores, mask) = futures::join!(a.pruner.send(Score(doc.clone())), a.floor.send(Scan(doc.clone())));
+        let scores = Arc::new(scores.map_err(|e| PipelineError::stage("pruner", e))??);
+        let mask = Arc::new(mask.map_err(|e| PipelineError::stage("floor", e))?);
+        let gated = a
+            .gate
+            .send(GateMsg {
+                scores: scores.clone(),
+                floor_bits: stages::forced_line_bits(&doc, &mask),
+                params: stages::gate_params(&cfg),
+                target_ratio: cfg.target_ratio,
+            })
+            .await
+            .map_err(|e| PipelineError::stage("gate", e))?;
+        let keep = a.floor.send(Apply { mask: mask.clone(), keep: gated.keep }).await.map_err(|e| PipelineError::stage("floor", e))?;
+        let in_block = stages::block_lines(&doc, &scores);
+        let floor_hits = mask.hits.len();
+        let rewritten = a
+            .rw
+            .send(Rewrite { doc: doc.clone(), keep: keep.clone(), mask, in_block, cfg })
+            .await
+            .map_err(|e| PipelineError::stage("rewriter", e))?;
+        Ok(SegmentResult::compressed(seg, &doc, &keep, rewritten, floor_hits))
+    }
+}

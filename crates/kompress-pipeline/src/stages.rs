@@ -1,0 +1,124 @@
+//! The work of each role as plain functions. The actors in [`crate::actors`] own and call these;
+//! keeping them plain makes them testable and benchmarkable without a running system.
+
+use kompress_core::{gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TokenizedText};
+use kompress_floor::{Floor, FloorMask};
+use kompress_rewrite::{fold::find_folds, plan_lines, render, LineState, RewriteOptions, Rewritten};
+
+/// What the gate decided for one text.
+#[derive(Debug, Clone)]
+pub struct Gated {
+    /// Eviction probability per token.
+    pub p: Vec<f32>,
+    /// 1 = keep.
+    pub keep: Vec<u8>,
+}
+
+/// Gate parameters for a config: ultra mode evicts at a lower probability.
+pub fn gate_params(cfg: &CompressionConfig) -> GateParams {
+    let threshold = match cfg.mode {
+        Mode::Safe => cfg.threshold,
+        Mode::Ultra => (cfg.threshold - 0.1).max(0.05),
+    };
+    GateParams {
+        gamma: cfg.gamma,
+        threshold,
+        ..GateParams::default()
+    }
+}
+
+/// Bitmask of the tokens on lines the floor forces (what the gate ORs in).
+pub fn forced_line_bits(doc: &TokenizedText, mask: &FloorMask) -> Vec<u32> {
+    let mut bits = vec![0u32; doc.tokens.len().div_ceil(32)];
+    for (li, forced) in mask.line_forced.iter().enumerate() {
+        if *forced {
+            for t in doc.token_range_of_line(li) {
+                bits[t / 32] |= 1 << (t % 32);
+            }
+        }
+    }
+    bits
+}
+
+/// The gate: threshold, or the `target_ratio` share of tokens with the lowest eviction
+/// probability (ties by position), plus whatever the floor forces.
+pub fn gate(scores: &PrunerScores, floor_bits: &[u32], params: &GateParams, target_ratio: Option<f32>) -> Gated {
+    let n = scores.token_logits.len();
+    let mut p = vec![0f32; n];
+    let mut keep = vec![0u8; n];
+    kompress_core::gate_cpu(&scores.token_logits, &scores.span_logits, floor_bits, params, &mut p, &mut keep);
+    if let Some(r) = target_ratio {
+        let k = ((n as f64) * f64::from(r)).ceil() as usize;
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| p[a as usize].total_cmp(&p[b as usize]).then(a.cmp(&b)));
+        for (rank, &i) in order.iter().enumerate() {
+            let forced = floor_bits.get(i as usize / 32).is_some_and(|w| (w >> (i % 32)) & 1 == 1);
+            keep[i as usize] = u8::from(rank < k || forced);
+        }
+    }
+    debug_assert!(p.iter().zip(&scores.token_logits).all(|(a, t)| a.is_nan() || t.is_nan() || *a >= 0.0));
+    let _ = gate_one; // the per-token function the kernel mirrors
+    Gated { p, keep }
+}
+
+/// The floor after the gate: a critical span is never cut. If any of its tokens survived, all do.
+pub fn widen_spans(mask: &FloorMask, keep: &mut [u8]) {
+    for &(a, b) in &mask.hit_tokens {
+        let (a, b) = (a as usize, b as usize);
+        if keep[a..b].iter().any(|k| *k != 0) {
+            keep[a..b].iter_mut().for_each(|k| *k = 1);
+        }
+    }
+}
+
+/// The rewriter: plan lines, find ultra folds among plain kept lines, render.
+pub fn rewrite(doc: &TokenizedText, keep: &[u8], mask: &FloorMask, in_block: &[bool], cfg: &CompressionConfig) -> Rewritten {
+    let plan = plan_lines(doc, keep, &mask.line_forced, cfg.markers);
+    let folds = if cfg.mode == Mode::Ultra {
+        let foldable: Vec<bool> = (0..doc.lines.len())
+            .map(|li| {
+                plan.states[li] == LineState::Keep
+                    && !mask.line_forced.get(li).copied().unwrap_or(false)
+                    && !in_block.get(li).copied().unwrap_or(false)
+            })
+            .collect();
+        find_folds(doc, &foldable)
+    } else {
+        Vec::new()
+    };
+    render(
+        doc,
+        &plan,
+        keep,
+        &folds,
+        RewriteOptions {
+            markers: cfg.markers,
+            strip_ansi: cfg.strip_ansi,
+        },
+    )
+}
+
+/// Lines the pruner put in a coherent span (error block): any token with a positive span logit.
+pub fn block_lines(doc: &TokenizedText, scores: &PrunerScores) -> Vec<bool> {
+    (0..doc.lines.len())
+        .map(|li| doc.token_range_of_line(li).any(|t| scores.span_logits[t] > 0.0))
+        .collect()
+}
+
+/// Everything in one call, on the current thread (for benchmarks and the CPU fast path).
+pub fn compress_text_direct(
+    text: &str,
+    pruner: &mut dyn kompress_core::Pruner,
+    floor: &Floor,
+    cfg: &CompressionConfig,
+) -> Result<(TokenizedText, Rewritten), kompress_core::CoreError> {
+    let doc = kompress_tokenize::tokenize(text);
+    let scores = pruner.score_batch(&[&doc])?.pop().unwrap_or_default();
+    let mask = floor.mask(&doc);
+    let bits = forced_line_bits(&doc, &mask);
+    let mut g = gate(&scores, &bits, &gate_params(cfg), cfg.target_ratio);
+    widen_spans(&mask, &mut g.keep);
+    let blocks = block_lines(&doc, &scores);
+    let r = rewrite(&doc, &g.keep, &mask, &blocks, cfg);
+    Ok((doc, r))
+}

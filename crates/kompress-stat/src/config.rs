@@ -1,0 +1,53 @@
+//! Settings of the statistical scorer (`[stat]` in `kompress.toml`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatConfig {
+    /// Frame name prefixes of test harnesses and reflection plumbing. A run of such frames at the
+    /// bottom of a stack trace (below the last application frame) is evictable: it is the same
+    /// for every test and says nothing about the failure. Frames above or between application
+    /// frames are always kept.
+    pub harness_frames: Vec<String>,
+    /// Shortest harness tail worth evicting.
+    pub min_harness_tail: usize,
+    /// Keep logit of an ordinary, unique line outside logs.
+    pub base_keep: f32,
+    /// Keep logit of an ordinary, unique line in a log (timestamps, levels) with no signal.
+    pub log_line_keep: f32,
+    /// Penalty per natural-log unit of how often a line's template repeats.
+    pub repeat_penalty: f32,
+    /// Lines kept before an error block starts (what was running when it failed).
+    pub context_before: usize,
+}
+
+impl Default for StatConfig {
+    fn default() -> Self {
+        let harness = [
+            "sun.reflect.",
+            "jdk.internal.reflect.",
+            "java.lang.reflect.",
+            "junit.framework.",
+            "junit.textui.",
+            "org.junit.",
+            "org.apache.tools.ant.",
+            "org.apache.maven.surefire.",
+            "org.testng.",
+            "com.sun.proxy.",
+            "jdk.proxy",
+            "org.gradle.api.internal.tasks.testing.",
+            "worker.org.gradle.process.",
+            "org.gradle.internal.dispatch.",
+            "com.intellij.rt.",
+        ];
+        StatConfig {
+            harness_frames: harness.iter().map(|s| s.to_string()).collect(),
+            min_harness_tail: 2,
+            base_keep: 0.6,
+            log_line_keep: -0.4,
+            repeat_penalty: 0.8,
+            context_before: 1,
+        }
+    }
+}
