@@ -48,6 +48,7 @@ impl BatchGate {
 
 pub struct ProcessorContext {
     pub gate: Arc<BatchGate>,
+    pub metrics: Arc<crate::Metrics>,
     pub delivery: Delivery,
     pub drain: Duration,
 }
@@ -67,12 +68,17 @@ impl ConsumerContext for ProcessorContext {
                     tracing::debug!("commit on revoke: {e}");
                 }
             }
+            self.metrics.assigned.store(0, Ordering::Relaxed);
+            self.metrics.rebalances.fetch_add(1, Ordering::Relaxed);
             tracing::info!(partitions = tpl.count(), "partitions revoked");
         }
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
+            self.metrics
+                .assigned
+                .store(tpl.count() as u64, Ordering::Relaxed);
             tracing::info!(partitions = tpl.count(), "partitions assigned");
         }
     }

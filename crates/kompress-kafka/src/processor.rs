@@ -31,6 +31,9 @@ pub struct Metrics {
     pub resumes: AtomicU64,
     /// Most messages buffered at once, over all partitions.
     pub max_buffered: AtomicU64,
+    /// Partitions assigned now, and revocations seen.
+    pub assigned: AtomicU64,
+    pub rebalances: AtomicU64,
 }
 
 impl Metrics {
@@ -71,6 +74,7 @@ pub async fn run(
     let drain = Duration::from_millis(cfg.processing.drain_timeout_ms);
     let ctx = ProcessorContext {
         gate: gate.clone(),
+        metrics: metrics.clone(),
         delivery: cfg.processing.delivery,
         drain,
     };
