@@ -28,3 +28,5 @@ pub use adapter::AdapterConfig;
 pub use chunk::Chunk;
 pub use hf::{HfTokenizer, Pieces};
 pub use pruner::{PieceScores, TchPruner};
+pub mod train;
+pub use train::{relabel, train, RelabelConfig, RelabelReport, TrainConfig, TrainReport};
