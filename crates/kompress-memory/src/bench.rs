@@ -225,7 +225,13 @@ mod tests {
 
     #[test]
     fn synthetic_records_are_deterministic() {
-        assert_eq!(synthetic_record(7, 3).unwrap(), synthetic_record(7, 3).unwrap());
-        assert_ne!(synthetic_record(7, 3).unwrap().id, synthetic_record(8, 3).unwrap().id);
+        assert_eq!(
+            synthetic_record(7, 3).unwrap(),
+            synthetic_record(7, 3).unwrap()
+        );
+        assert_ne!(
+            synthetic_record(7, 3).unwrap().id,
+            synthetic_record(8, 3).unwrap().id
+        );
     }
 }

@@ -89,7 +89,10 @@ impl MemoryConfig {
             }
             BackendConfig::Postgres { url, connections } => {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return bad("backend.url", "must start with postgres:// or postgresql://");
+                    return bad(
+                        "backend.url",
+                        "must start with postgres:// or postgresql://",
+                    );
                 }
                 if !(1..=64).contains(connections) {
                     return bad("backend.connections", "must be between 1 and 64");
@@ -152,7 +155,11 @@ mod tests {
             default_ttl_secs: None,
             scrub: ScrubConfig::default(),
         };
-        assert!(c.validate().unwrap_err().to_string().contains("backend.url"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("backend.url"));
     }
 
     #[test]

@@ -257,7 +257,10 @@ mod tests {
         };
         let s = Scrubber::from_config(&cfg).unwrap();
         let (got, _) = s.scrub("AKIAIOSFODNN7EXAMPLE Bearer abcdefghijklmnopqrstuvwxyz");
-        assert_eq!(got, "[secret:aws_access_key] Bearer abcdefghijklmnopqrstuvwxyz");
+        assert_eq!(
+            got,
+            "[secret:aws_access_key] Bearer abcdefghijklmnopqrstuvwxyz"
+        );
     }
 
     #[test]

@@ -69,11 +69,15 @@ pub async fn put_batch_async(
 pub(crate) fn dedupe_ranges(records: Vec<MemoryRecord>) -> Vec<MemoryRecord> {
     let mut out: Vec<MemoryRecord> = Vec::with_capacity(records.len());
     for r in records {
-        let dup = out.iter().rev().take_while(|p| p.eviction.start == r.eviction.start).any(|p| {
-            p.eviction.end == r.eviction.end
-                && p.eviction.hash == r.eviction.hash
-                && p.eviction.message_index == r.eviction.message_index
-        });
+        let dup = out
+            .iter()
+            .rev()
+            .take_while(|p| p.eviction.start == r.eviction.start)
+            .any(|p| {
+                p.eviction.end == r.eviction.end
+                    && p.eviction.hash == r.eviction.hash
+                    && p.eviction.message_index == r.eviction.message_index
+            });
         if !dup {
             out.push(r);
         }
@@ -146,7 +150,15 @@ mod tests {
     fn query_terms_drop_operators_and_repeats() {
         assert_eq!(
             query_terms("NullPointerException AND \"x\" OR x* (TimeSeries.java:883)"),
-            vec!["NullPointerException", "AND", "x", "OR", "TimeSeries", "java", "883"]
+            vec![
+                "NullPointerException",
+                "AND",
+                "x",
+                "OR",
+                "TimeSeries",
+                "java",
+                "883"
+            ]
         );
         assert!(query_terms("  \"*:()  ").is_empty());
     }

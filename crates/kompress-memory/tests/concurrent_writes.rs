@@ -43,7 +43,10 @@ fn four_threads_sharing_one_store_lose_nothing() {
             });
         }
     });
-    assert_eq!(store.stats().unwrap().records, (writers * batches * 4) as u64);
+    assert_eq!(
+        store.stats().unwrap().records,
+        (writers * batches * 4) as u64
+    );
     assert_all_present(store.as_ref(), writers, batches);
 }
 
@@ -65,7 +68,10 @@ fn four_separate_connections_on_one_file_lose_nothing() {
         }
     });
     let store = open(dir.path());
-    assert_eq!(store.stats().unwrap().records, (writers * batches * 4) as u64);
+    assert_eq!(
+        store.stats().unwrap().records,
+        (writers * batches * 4) as u64
+    );
     assert_all_present(&store, writers, batches);
     store.check_integrity().unwrap();
 }
@@ -83,13 +89,18 @@ fn re_putting_the_same_batch_duplicates_nothing() {
     assert_eq!((again.inserted, again.already_present), (0, ev.len()));
     assert_eq!(store.stats().unwrap().records, ev.len() as u64);
     let hits = store.search("acme", None, "idempotentword", 100).unwrap();
-    assert_eq!(hits.len(), ev.len(), "the full-text index holds each record once");
+    assert_eq!(
+        hits.len(),
+        ev.len(),
+        "the full-text index holds each record once"
+    );
 }
 
 #[test]
 fn put_batch_async_runs_off_the_runtime_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn MemoryStore> = Arc::new(SqliteStore::open_path(dir.path().join("m.db")).unwrap());
+    let store: Arc<dyn MemoryStore> =
+        Arc::new(SqliteStore::open_path(dir.path().join("m.db")).unwrap());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -42,7 +42,12 @@ fn crash_child_writer_loop() {
 /// returns the highest batch number it acknowledged.
 fn run_and_kill(db: &Path, acks: usize) -> usize {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child_writer_loop", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "crash_child_writer_loop",
+            "--ignored",
+            "--nocapture",
+        ])
         .args(["--test-threads", "1"])
         .env(DB_ENV, db)
         .stdout(Stdio::piped())
@@ -63,8 +68,14 @@ fn run_and_kill(db: &Path, acks: usize) -> usize {
             }
         }
     }
-    assert_eq!(seen, acks, "child stopped before {acks} acknowledged batches");
-    assert!(child.try_wait().unwrap().is_none(), "child must still be writing");
+    assert_eq!(
+        seen, acks,
+        "child stopped before {acks} acknowledged batches"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "child must still be writing"
+    );
     child.kill().unwrap(); // SIGKILL on Unix
     let status = child.wait().unwrap();
     assert!(!status.success());
@@ -81,13 +92,23 @@ fn killed_writer_loses_and_duplicates_nothing() {
         store.check_integrity().unwrap();
         for n in 0..=highest {
             for r in planned_batch(n) {
-                let got = store.get_by_handle("acme", Some("sink"), &r.eviction.handle).unwrap();
-                assert_eq!(got.map(|g| g.original), Some(r.eviction.original), "batch {n} lost");
+                let got = store
+                    .get_by_handle("acme", Some("sink"), &r.eviction.handle)
+                    .unwrap();
+                assert_eq!(
+                    got.map(|g| g.original),
+                    Some(r.eviction.original),
+                    "batch {n} lost"
+                );
             }
         }
         // Batches are atomic: every stored transcript holds its whole batch.
         let stored = store.stats().unwrap().records as usize;
-        assert_eq!(stored % planned_batch(0).len(), 0, "a partial batch was stored");
+        assert_eq!(
+            stored % planned_batch(0).len(),
+            0,
+            "a partial batch was stored"
+        );
         eprintln!("killed after {acks} acks (highest batch {highest}); {stored} records survive");
     }
     // Restart: the sink re-puts from the start.
@@ -99,7 +120,13 @@ fn killed_writer_loses_and_duplicates_nothing() {
         store.put_batch(&batch).unwrap();
     }
     assert_eq!(store.stats().unwrap().records as usize, expected);
-    let hits = store.search("acme", Some("sink"), "crashbatch3", 100).unwrap();
-    assert_eq!(hits.len(), planned_batch(3).len(), "index holds each record once");
+    let hits = store
+        .search("acme", Some("sink"), "crashbatch3", 100)
+        .unwrap();
+    assert_eq!(
+        hits.len(),
+        planned_batch(3).len(),
+        "index holds each record once"
+    );
     store.check_integrity().unwrap();
 }

@@ -32,11 +32,20 @@ fn every_dev_set_case_restores_byte_exact_from_the_store() {
     let mut evicted = 0;
     for (id, text, compressed, n) in &cases {
         let restored = restore_transcript_report(&store, "dev", id, compressed).unwrap();
-        assert!(restored.is_byte_exact(), "{id}: scrubbed without a scrubber");
-        assert!(restored.text == *text, "{id}: restored text differs from the original");
+        assert!(
+            restored.is_byte_exact(),
+            "{id}: scrubbed without a scrubber"
+        );
+        assert!(
+            restored.text == *text,
+            "{id}: restored text differs from the original"
+        );
         evicted += n;
     }
-    eprintln!("restored {} dev-set cases, {evicted} evictions, byte-exact", cases.len());
+    eprintln!(
+        "restored {} dev-set cases, {evicted} evictions, byte-exact",
+        cases.len()
+    );
 }
 
 #[test]
@@ -49,7 +58,10 @@ fn restore_survives_reopening_the_store() {
         store.put_batch(&records("acme", "s", &evictions)).unwrap();
     }
     let store = open(dir.path());
-    assert_eq!(restore_transcript(&store, "acme", "t-1", &compressed).unwrap(), text);
+    assert_eq!(
+        restore_transcript(&store, "acme", "t-1", &compressed).unwrap(),
+        text
+    );
 }
 
 #[test]
@@ -61,7 +73,10 @@ fn same_transcript_stored_by_two_sessions_restores_once() {
     store.put_batch(&records("acme", "s1", &evictions)).unwrap();
     store.put_batch(&records("acme", "s2", &evictions)).unwrap();
     assert_eq!(store.stats().unwrap().records, 2 * evictions.len() as u64);
-    assert_eq!(restore_transcript(&store, "acme", "t-2", &compressed).unwrap(), text);
+    assert_eq!(
+        restore_transcript(&store, "acme", "t-2", &compressed).unwrap(),
+        text
+    );
 }
 
 #[test]

@@ -28,8 +28,14 @@ fn known_handles_of_one_tenant_do_not_resolve_for_another() {
     assert!(handles.len() >= 200);
     for h in &handles {
         assert!(store.get_by_handle("tenant-a", None, h).unwrap().is_some());
-        assert!(store.get_by_handle("tenant-b", None, h).unwrap().is_none(), "{h} leaked");
-        assert!(store.get_by_handle("tenant-b", Some("sa"), h).unwrap().is_none());
+        assert!(
+            store.get_by_handle("tenant-b", None, h).unwrap().is_none(),
+            "{h} leaked"
+        );
+        assert!(store
+            .get_by_handle("tenant-b", Some("sa"), h)
+            .unwrap()
+            .is_none());
     }
 }
 
@@ -54,17 +60,26 @@ fn brute_forced_handles_never_return_another_tenants_text() {
     for n in 0u32..16_384 {
         let h = format!("{n:08x}");
         if let Some(r) = store.get_by_handle("tenant-b", None, &h).unwrap() {
-            assert!(!r.text.contains("alphasecretword"), "handle {h} leaked tenant-a text");
+            assert!(
+                !r.text.contains("alphasecretword"),
+                "handle {h} leaked tenant-a text"
+            );
             hits_b += 1;
         }
         if store.get_by_handle("tenant-a", None, &h).unwrap().is_some() {
             hits_a += 1;
         }
     }
-    assert_eq!(hits_a, 1024, "the guessed range covers every tenant-a handle");
+    assert_eq!(
+        hits_a, 1024,
+        "the guessed range covers every tenant-a handle"
+    );
     assert_eq!(hits_b, 4, "tenant b finds exactly its own records");
     for h in ["", "%", "*", "' OR '1'='1", "00000000' --", "0000000%"] {
-        assert!(store.get_by_handle("tenant-b", None, h).unwrap().is_none(), "{h:?}");
+        assert!(
+            store.get_by_handle("tenant-b", None, h).unwrap().is_none(),
+            "{h:?}"
+        );
     }
 }
 
@@ -72,18 +87,34 @@ fn brute_forced_handles_never_return_another_tenants_text() {
 fn search_and_restore_are_scoped_to_the_tenant() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = two_tenants(dir.path());
-    assert!(!store.search("tenant-a", None, "alphasecretword", 5).unwrap().is_empty());
-    assert!(store.search("tenant-b", None, "alphasecretword", 5).unwrap().is_empty());
-    assert!(store.search("tenant-b", None, "alphasecretword OR betaword", 50)
+    assert!(!store
+        .search("tenant-a", None, "alphasecretword", 5)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .search("tenant-b", None, "alphasecretword", 5)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .search("tenant-b", None, "alphasecretword OR betaword", 50)
         .unwrap()
         .iter()
         .all(|h| !h.text.contains("alphasecretword")));
-    assert!(store.transcript_records("tenant-b", "a-0").unwrap().is_empty());
+    assert!(store
+        .transcript_records("tenant-b", "a-0")
+        .unwrap()
+        .is_empty());
     let text = log_text("alphasecretword", 40);
     let (compressed, _) = evict_alternate_runs("a-0", 0, &text, 2);
     // Tenant b has no records of a-0: its restore puts nothing back.
-    assert_eq!(restore_transcript(&store, "tenant-b", "a-0", &compressed).unwrap(), compressed);
-    assert_eq!(restore_transcript(&store, "tenant-a", "a-0", &compressed).unwrap(), text);
+    assert_eq!(
+        restore_transcript(&store, "tenant-b", "a-0", &compressed).unwrap(),
+        compressed
+    );
+    assert_eq!(
+        restore_transcript(&store, "tenant-a", "a-0", &compressed).unwrap(),
+        text
+    );
 }
 
 #[test]
