@@ -156,12 +156,12 @@ impl MemoryStore for SqliteStore {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT e.handle, e.session, e.transcript_id, e.message_index, \
-                     coalesce(e.decoded, e.original), bm25(evictions_fts) AS rank \
+                     coalesce(e.decoded, e.original), bm25(evictions_fts) AS score \
                      FROM evictions_fts JOIN evictions e ON e.rowid = evictions_fts.rowid \
                      WHERE evictions_fts MATCH ?1 AND e.tenant = ?2 \
                      AND (?3 IS NULL OR e.session = ?3) \
                      AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?4) \
-                     ORDER BY rank LIMIT ?5",
+                     ORDER BY score LIMIT ?5",
                 )
                 .map_err(MemoryError::sqlite("preparing the search"))?;
             let rows = stmt
