@@ -14,12 +14,13 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use tracing::Instrument;
 
+use crate::transform::{transform_record, TransformCtx};
+
 use crate::client::{BatchGate, ProcessorContext};
 use crate::config::{Delivery, StreamConfig};
-use crate::envelope;
-use crate::records::{compressed_records, dead_letter, record_id, OutRecord, SourceRef};
+use crate::records::{OutRecord, SourceRef};
 use crate::trace::{TraceParent, TRACEPARENT};
-use crate::{CompressFailure, KafkaError, Metrics, TranscriptCompressor};
+use crate::{KafkaError, Metrics, TranscriptCompressor};
 
 pub(crate) struct Shared {
     pub cfg: StreamConfig,
@@ -216,7 +217,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(KafkaError::client(stage))
 }
 
-/// Turns one input record into the records to produce (outputs + evictions, or a dead letter).
+/// Turns one consumed record into the records to produce.
 async fn transform(shared: &Shared, m: &OwnedMessage) -> Result<Vec<OutRecord>, KafkaError> {
     let parent = m
         .headers()
@@ -225,99 +226,22 @@ async fn transform(shared: &Shared, m: &OwnedMessage) -> Result<Vec<OutRecord>, 
                 .find(|h| h.key == TRACEPARENT)
                 .and_then(|h| h.value)
         })
-        .and_then(TraceParent::parse)
-        .unwrap_or_else(TraceParent::new_root);
-    let trace = parent.child();
-    let key = m.key();
-    let payload = m.payload().unwrap_or(&[]);
+        .and_then(TraceParent::parse);
+    let cfg = &shared.cfg;
+    let ctx = TransformCtx {
+        compressor: shared.compressor.as_ref(),
+        compression: &cfg.compression,
+        max_message_bytes: cfg.processing.max_message_bytes,
+        attempts: cfg.processing.compress_attempts,
+        fingerprint: shared.fingerprint,
+        output: &cfg.topics.output,
+        memory: &cfg.topics.memory,
+        dlq: &cfg.topics.dlq,
+    };
     let src = SourceRef {
         topic: m.topic().to_string(),
         partition: m.partition(),
         offset: m.offset(),
     };
-    let id = record_id(key, src.partition, src.offset, shared.fingerprint);
-    let cfg = &shared.cfg;
-    let parsed = {
-        let _s = tracing::info_span!("validate", trace_id = %trace.trace_id, offset = src.offset)
-            .entered();
-        envelope::parse(payload, cfg.processing.max_message_bytes, &cfg.compression)?
-    };
-    let env = match parsed {
-        Ok(env) => env,
-        Err(reason) => {
-            tracing::info!(reason = reason.kind(), offset = src.offset, "dead letter");
-            return Ok(vec![dead_letter(
-                &cfg.topics.dlq,
-                key,
-                payload,
-                &src,
-                &reason,
-                &id,
-                &trace,
-            )]);
-        }
-    };
-    let attempts = cfg.processing.compress_attempts;
-    for attempt in 1..=attempts {
-        let span = tracing::info_span!("compress", trace_id = %trace.trace_id,
-            transcript_id = %env.transcript_id, compressor = shared.compressor.name(), attempt);
-        let res = shared
-            .compressor
-            .compress(
-                &env.transcript_id,
-                env.format,
-                env.messages_json.clone(),
-                &env.config,
-            )
-            .instrument(span)
-            .await;
-        match res {
-            Ok(out) => {
-                let topics = (cfg.topics.output.as_str(), cfg.topics.memory.as_str());
-                return compressed_records(
-                    &env,
-                    key,
-                    &src,
-                    &out,
-                    shared.compressor.name(),
-                    &id,
-                    &trace,
-                    topics,
-                )
-                .map_err(|e| KafkaError::Compress {
-                    transcript_id: env.transcript_id.clone(),
-                    attempts: attempt,
-                    reason: format!("compressor returned messages that are not JSON: {e}"),
-                });
-            }
-            Err(CompressFailure::Input { kind, detail }) => {
-                let reason = envelope::DeadLetterReason::CompressInput { kind, detail };
-                return Ok(vec![dead_letter(
-                    &cfg.topics.dlq,
-                    key,
-                    payload,
-                    &src,
-                    &reason,
-                    &id,
-                    &trace,
-                )]);
-            }
-            Err(CompressFailure::Internal { detail }) if attempt == attempts => {
-                return Err(KafkaError::Compress {
-                    transcript_id: env.transcript_id.clone(),
-                    attempts,
-                    reason: detail,
-                });
-            }
-            Err(CompressFailure::Internal { detail }) => {
-                tracing::warn!(attempt, "internal compression failure, retrying: {detail}");
-                tokio::time::sleep(Duration::from_millis(50u64 << attempt.min(6))).await;
-            }
-        }
-    }
-    Err(KafkaError::Compress {
-        transcript_id: env.transcript_id,
-        attempts,
-        reason: "no attempt made".into(),
-    })
+    transform_record(&ctx, m.key(), m.payload().unwrap_or(&[]), src, parent).await
 }

@@ -10,12 +10,17 @@ pub mod config;
 pub mod envelope;
 mod error;
 pub mod line_sampler;
+pub mod pipeline_compressor;
 pub mod processor;
+pub mod recompress;
+mod recompress_sink;
 pub mod records;
 pub mod trace;
+pub mod transform;
 
 pub use compressor::{CompressFailure, Compressed, TranscriptCompressor};
 pub use config::{Delivery, StreamConfig};
 pub use error::KafkaError;
 pub use line_sampler::LineSampler;
+pub use pipeline_compressor::PipelineCompressor;
 pub use processor::{run, Metrics};

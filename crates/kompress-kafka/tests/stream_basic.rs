@@ -55,6 +55,7 @@ async fn round_trip_outputs_restore_byte_exact_with_their_evictions() {
         evictions.push(serde_json::from_value(v["eviction"].clone()).unwrap());
     }
     assert!(!evictions.is_empty());
+    let (mut input_bytes, mut compressed_bytes) = (0usize, 0usize);
     for m in &outs {
         let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
         let input = &inputs
@@ -62,31 +63,44 @@ async fn round_trip_outputs_restore_byte_exact_with_their_evictions() {
             .find(|(k, _)| *k == key)
             .expect("output keyed like its input")
             .1;
-        let input: serde_json::Value = serde_json::from_slice(input).unwrap();
-        let out_text = std::str::from_utf8(m.payload().unwrap()).unwrap();
-        let out: serde_json::Value = serde_json::from_str(out_text).unwrap();
-        let tid = out["transcript_id"].as_str().unwrap();
-        assert_eq!(
-            out["kompress"]["evictions"].as_u64().unwrap() as usize,
-            evictions.iter().filter(|e| e.transcript_id == tid).count()
-        );
-        let compressed = serde_json::to_string(&out["messages"]).unwrap();
+        let input: Raw = serde_json::from_slice(input).unwrap();
+        let out: Raw = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        let tid = out.transcript_id.as_str();
         let mine: Vec<Eviction> = evictions
             .iter()
             .filter(|e| e.transcript_id == tid)
             .cloned()
             .collect();
-        // The raw messages bytes survive re-serialisation here because the input was compact.
-        let restored = kompress_core::restore(&compressed, &mine).unwrap();
+        assert_eq!(
+            out.kompress["evictions"].as_u64().unwrap() as usize,
+            mine.len()
+        );
+        let restored = kompress_core::restore(out.messages.get(), &mine).unwrap();
         assert_eq!(
             restored,
-            serde_json::to_string(&input["messages"]).unwrap(),
-            "transcript {tid}"
+            input.messages.get(),
+            "transcript {tid} restores byte for byte"
         );
+        compressed_bytes += out.messages.get().len();
+        input_bytes += input.messages.get().len();
         assert!(header(m, "traceparent").is_some());
         assert!(header(m, "kompress-id").is_some());
     }
     assert_eq!(Metrics::get(&metrics.outputs), 40);
+    eprintln!("messages bytes: {input_bytes} in, {compressed_bytes} out");
+    assert!(
+        compressed_bytes < input_bytes,
+        "the pipeline compressed something"
+    );
+}
+
+/// An envelope with its messages kept as the exact bytes.
+#[derive(serde::Deserialize)]
+struct Raw {
+    transcript_id: String,
+    messages: Box<serde_json::value::RawValue>,
+    #[serde(default)]
+    kompress: serde_json::Value,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
