@@ -4,6 +4,7 @@
 //! deterministic record ids.
 
 mod batch;
+pub mod bench;
 pub mod client;
 pub mod compressor;
 pub mod config;

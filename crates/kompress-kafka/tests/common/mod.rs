@@ -225,8 +225,14 @@ pub fn spawn_processor(
 
 /// Starts the processor binary with the config as `KOMPRESS__*` variables.
 pub fn spawn_processor_bin(cfg: &StreamConfig, delay_ms: u64) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress-stream-test"));
-    cmd.arg("--delay-ms").arg(delay_ms.to_string());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress-kafka"));
+    cmd.args([
+        "--compressor",
+        "line-sampler",
+        "--delay-ms",
+        &delay_ms.to_string(),
+        "stream",
+    ]);
     let k = &cfg.kafka;
     let t = &cfg.topics;
     let p = &cfg.processing;
