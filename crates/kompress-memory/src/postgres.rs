@@ -186,7 +186,7 @@ fn record_from_row(row: &Row) -> Result<MemoryRecord> {
 
 impl MemoryStore for PostgresStore {
     fn put_batch(&self, records: &[MemoryRecord]) -> Result<PutReport> {
-        let (records, scrubbed) = prepare(records, self.scrubber.as_ref(), self.default_ttl);
+        let (records, scrubbed) = prepare(records, self.scrubber.as_ref(), self.default_ttl)?;
         if records.is_empty() {
             return Ok(PutReport::default());
         }

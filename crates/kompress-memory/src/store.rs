@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use kompress_core::Eviction;
 
+use crate::record::check_scope;
 use crate::{
-    MemoryError, MemoryRecord, PutReport, Recalled, Result, Scrubber, SearchHit, StoreStats,
+    record_id, MemoryError, MemoryRecord, PutReport, Recalled, Result, Scrubber, SearchHit,
+    StoreStats,
 };
 
 /// A tenant-scoped store of evictions. Every read takes the tenant and never returns another
@@ -100,31 +102,56 @@ pub(crate) fn query_terms(query: &str) -> Vec<String> {
 }
 
 /// Applies the store's scrubber and default TTL to a copy of the batch.
+/// Checks each record (scope, range, deterministic id), then applies the store's scrubber and
+/// default TTL to a copy of the batch. Returns the copy and how many records were scrubbed.
 pub(crate) fn prepare(
     records: &[MemoryRecord],
     scrubber: Option<&Scrubber>,
     default_ttl: Option<Duration>,
-) -> (Vec<MemoryRecord>, usize) {
+) -> Result<(Vec<MemoryRecord>, usize)> {
     let mut scrubbed = 0;
-    let out = records
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            if let Some(s) = scrubber {
-                if s.scrub_record(&mut r) {
-                    scrubbed += 1;
-                }
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        check_record(r)?;
+        let mut r = r.clone();
+        if let Some(s) = scrubber {
+            if s.scrub_record(&mut r) {
+                scrubbed += 1;
             }
-            if r.expires_at_ms.is_none() {
-                if let Some(ttl) = default_ttl {
-                    let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-                    r.expires_at_ms = Some(r.created_at_ms.saturating_add(ms));
-                }
+        }
+        if r.expires_at_ms.is_none() {
+            if let Some(ttl) = default_ttl {
+                let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+                r.expires_at_ms = Some(r.created_at_ms.saturating_add(ms));
             }
-            r
-        })
-        .collect();
-    (out, scrubbed)
+        }
+        out.push(r);
+    }
+    Ok((out, scrubbed))
+}
+
+/// A record built by hand or read off a topic must still carry its deterministic id, or
+/// re-puts would stop being idempotent.
+fn check_record(r: &MemoryRecord) -> Result<()> {
+    check_scope("tenant", &r.tenant)?;
+    check_scope("session", &r.session)?;
+    if r.eviction.end < r.eviction.start {
+        return Err(MemoryError::InvalidRecord {
+            field: "end",
+            reason: format!(
+                "end {} is before start {}",
+                r.eviction.end, r.eviction.start
+            ),
+        });
+    }
+    let want = record_id(&r.tenant, &r.session, &r.eviction);
+    if r.id != want {
+        return Err(MemoryError::InvalidRecord {
+            field: "id",
+            reason: format!("{:?} is not the record's deterministic id {want:?}", r.id),
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn recalled(r: MemoryRecord) -> Recalled {

@@ -118,3 +118,25 @@ fn put_batch_async_runs_off_the_runtime_threads() {
     assert_eq!(reports.iter().map(|r| r.inserted).sum::<usize>(), 16);
     assert_eq!(store.stats().unwrap().records, 16);
 }
+
+#[test]
+fn a_record_with_a_foreign_id_or_empty_tenant_is_refused_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut bad = batch(0, 0);
+    bad[1].id = "0123456789abcdef0123456789abcdef".into();
+    let err = store.put_batch(&bad).unwrap_err().to_string();
+    assert!(err.contains("`id`"), "{err}");
+    let mut bad = batch(0, 0);
+    bad[0].tenant.clear();
+    assert!(store
+        .put_batch(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("`tenant`"));
+    assert_eq!(
+        store.stats().unwrap().records,
+        0,
+        "nothing of a refused batch is stored"
+    );
+}

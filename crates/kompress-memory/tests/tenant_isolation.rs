@@ -127,3 +127,20 @@ fn tool_calls_from_another_tenant_find_nothing() {
     let answer = answer_tool_call(&store, "tenant-a", None, &args).unwrap();
     assert!(answer.contains("alphasecretword"), "{answer}");
 }
+
+#[test]
+fn session_scoped_search_sees_only_that_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    for session in ["s1", "s2"] {
+        let text = log_text(&format!("sharedword only{session}"), 10);
+        let (_, ev) = evict_alternate_runs(&format!("t-{session}"), 0, &text, 2);
+        store.put_batch(&records("acme", session, &ev)).unwrap();
+    }
+    let all = store.search("acme", None, "sharedword", 50).unwrap();
+    let s1 = store.search("acme", Some("s1"), "sharedword", 50).unwrap();
+    assert_eq!(all.len(), 2 * s1.len());
+    assert!(s1.iter().all(|h| h.session == "s1" && h.text.contains("onlys1")));
+    assert!(store.search("acme", Some("s1"), "onlys2", 50).unwrap().is_empty());
+    assert!(store.search("acme", Some("s3"), "sharedword", 50).unwrap().is_empty());
+}

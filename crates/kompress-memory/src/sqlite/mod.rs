@@ -15,7 +15,9 @@ use crate::{
     now_millis, BackendConfig, MemoryConfig, MemoryError, MemoryRecord, MemoryStore, PutReport,
     Recalled, Result, Scrubber, SearchHit, StoreStats,
 };
-use schema::{open_reader, open_writer, record_from_row, RECORD_COLUMNS};
+use schema::{
+    open_reader, open_writer, record_from_row, session_token, tenant_token, RECORD_COLUMNS,
+};
 use writer::Writer;
 
 /// The embedded store.
@@ -101,7 +103,7 @@ impl SqliteStore {
 
 impl MemoryStore for SqliteStore {
     fn put_batch(&self, records: &[MemoryRecord]) -> Result<PutReport> {
-        let (records, scrubbed) = prepare(records, self.scrubber.as_ref(), self.default_ttl);
+        let (records, scrubbed) = prepare(records, self.scrubber.as_ref(), self.default_ttl)?;
         if records.is_empty() {
             return Ok(PutReport::default());
         }
@@ -145,36 +147,54 @@ impl MemoryStore for SqliteStore {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let fts_query = terms
+        let words = terms
             .iter()
             .map(|t| format!("\"{t}\""))
             .collect::<Vec<_>>()
             .join(" OR ");
+        let scope = match session {
+            Some(s) => format!(
+                "\"{}\" AND \"{}\"",
+                tenant_token(tenant),
+                session_token(tenant, s)
+            ),
+            None => format!("\"{}\"", tenant_token(tenant)),
+        };
+        let fts_query = format!("scope : ({scope}) AND body : ({words})");
         let now = now_millis();
+        // Ranked inside FTS5 among the scope's rows; the outer filter re-checks tenant and
+        // session exactly (isolation never rests on the tokens) and drops expired rows, which
+        // the inner over-fetch leaves room for.
+        let inner = i64::try_from(limit.saturating_mul(2).saturating_add(32)).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_reader(|c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT e.handle, e.session, e.transcript_id, e.message_index, \
-                     coalesce(e.decoded, e.original), bm25(evictions_fts) AS score \
-                     FROM evictions_fts JOIN evictions e ON e.rowid = evictions_fts.rowid \
-                     WHERE evictions_fts MATCH ?1 AND e.tenant = ?2 \
-                     AND (?3 IS NULL OR e.session = ?3) \
+                     coalesce(e.decoded, e.original), f.score \
+                     FROM (SELECT rowid, bm25(evictions_fts, 1.0, 0.0) AS score \
+                           FROM evictions_fts WHERE evictions_fts MATCH ?1 \
+                           ORDER BY score LIMIT ?6) AS f \
+                     JOIN evictions e ON e.rowid = f.rowid \
+                     WHERE e.tenant = ?2 AND (?3 IS NULL OR e.session = ?3) \
                      AND (e.expires_at_ms IS NULL OR e.expires_at_ms > ?4) \
-                     ORDER BY score LIMIT ?5",
+                     ORDER BY f.score LIMIT ?5",
                 )
                 .map_err(MemoryError::sqlite("preparing the search"))?;
             let rows = stmt
-                .query_map(params![fts_query, tenant, session, now, limit], |r| {
-                    Ok(SearchHit {
-                        handle: r.get(0)?,
-                        session: r.get(1)?,
-                        transcript_id: r.get(2)?,
-                        message_index: r.get(3)?,
-                        text: r.get(4)?,
-                        score: -r.get::<_, f64>(5)?,
-                    })
-                })
+                .query_map(
+                    params![fts_query, tenant, session, now, limit, inner],
+                    |r| {
+                        Ok(SearchHit {
+                            handle: r.get(0)?,
+                            session: r.get(1)?,
+                            transcript_id: r.get(2)?,
+                            message_index: r.get(3)?,
+                            text: r.get(4)?,
+                            score: -r.get::<_, f64>(5)?,
+                        })
+                    },
+                )
                 .map_err(MemoryError::sqlite("searching"))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(MemoryError::sqlite("reading search hits"))

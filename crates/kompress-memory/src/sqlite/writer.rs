@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use super::schema::{kind_name, to_i64};
+use super::schema::{kind_name, session_token, tenant_token, to_i64};
 use crate::{MemoryError, MemoryRecord, PutReport, Result};
 
 /// Most records committed in one transaction.
@@ -175,7 +175,7 @@ fn insert_records(conn: &Connection, records: &[MemoryRecord]) -> Result<PutRepo
         )
         .map_err(MemoryError::sqlite("preparing the insert"))?;
     let mut index = conn
-        .prepare_cached("INSERT INTO evictions_fts (rowid, body) VALUES (?1, ?2)")
+        .prepare_cached("INSERT INTO evictions_fts (rowid, body, scope) VALUES (?1, ?2, ?3)")
         .map_err(MemoryError::sqlite("preparing the index insert"))?;
     let mut report = PutReport::default();
     for r in records {
@@ -205,7 +205,15 @@ fn insert_records(conn: &Connection, records: &[MemoryRecord]) -> Result<PutRepo
             continue;
         }
         index
-            .execute(params![conn.last_insert_rowid(), e.text()])
+            .execute(params![
+                conn.last_insert_rowid(),
+                e.text(),
+                format!(
+                    "{} {}",
+                    tenant_token(&r.tenant),
+                    session_token(&r.tenant, &r.session)
+                ),
+            ])
             .map_err(MemoryError::sqlite("indexing a record"))?;
         report.inserted += 1;
     }
