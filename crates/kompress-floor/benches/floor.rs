@@ -9,9 +9,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kompress_floor::Floor;
 
 fn dev_set_text() -> Option<String> {
-    let path = std::env::var_os("KOMPRESS_DEV_SET").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dev.jsonl")
-    });
+    let path = std::env::var_os("KOMPRESS_DEV_SET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/dev.jsonl")
+        });
     let src = std::fs::read_to_string(&path).ok()?;
     let mut all = String::new();
     for line in src.lines() {
@@ -19,7 +21,11 @@ fn dev_set_text() -> Option<String> {
         all.push_str(v.get("text")?.as_str()?);
         all.push('\n');
     }
-    eprintln!("floor bench: {} bytes of dev-set text from {}", all.len(), path.display());
+    eprintln!(
+        "floor bench: {} bytes of dev-set text from {}",
+        all.len(),
+        path.display()
+    );
     Some(all)
 }
 
@@ -59,14 +65,21 @@ impl SetScan {
         let pats: Vec<&str> = floor.patterns().map(|(_, p)| p).collect();
         SetScan {
             set: regex::RegexSet::new(&pats).expect("set builds"),
-            each: pats.iter().map(|p| regex::Regex::new(p).expect("pattern builds")).collect(),
+            each: pats
+                .iter()
+                .map(|p| regex::Regex::new(p).expect("pattern builds"))
+                .collect(),
         }
     }
 
     fn scan(&self, text: &str) -> usize {
         let mut all: Vec<(usize, usize, usize)> = Vec::new();
         for id in self.set.matches(text).iter() {
-            all.extend(self.each[id].find_iter(text).map(|m| (m.start(), id, m.end())));
+            all.extend(
+                self.each[id]
+                    .find_iter(text)
+                    .map(|m| (m.start(), id, m.end())),
+            );
         }
         all.sort_unstable();
         let mut end = 0;

@@ -155,7 +155,11 @@ pub(crate) fn merge(src: &str, base: Option<&Merged>) -> Result<Merged, FloorErr
     if merged.categories.len() > usize::from(u16::MAX) {
         return Err(FloorError::invalid(
             "category",
-            format!("{} categories, at most {}", merged.categories.len(), u16::MAX),
+            format!(
+                "{} categories, at most {}",
+                merged.categories.len(),
+                u16::MAX
+            ),
         ));
     }
     Ok(merged)
@@ -190,7 +194,9 @@ const MAX_VAR_DEPTH: usize = 8;
 /// Replaces `${NAME}` with the var's (recursively expanded) value.
 fn expand(p: &str, vars: &BTreeMap<String, String>, depth: usize) -> Result<String, String> {
     if depth > MAX_VAR_DEPTH {
-        return Err(format!("vars nest deeper than {MAX_VAR_DEPTH} levels (a cycle?)"));
+        return Err(format!(
+            "vars nest deeper than {MAX_VAR_DEPTH} levels (a cycle?)"
+        ));
     }
     let mut out = String::with_capacity(p.len() * 2);
     let mut rest = p;
@@ -215,12 +221,19 @@ fn check_name(name: &str, field: &str, upper_ok: bool) -> Result<(), FloorError>
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || (upper_ok && b.is_ascii_uppercase())
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'_'
+                || (upper_ok && b.is_ascii_uppercase())
         });
     if ok {
         Ok(())
     } else {
-        let allowed = if upper_ok { "[A-Za-z0-9_]" } else { "[a-z0-9_]" };
+        let allowed = if upper_ok {
+            "[A-Za-z0-9_]"
+        } else {
+            "[a-z0-9_]"
+        };
         Err(FloorError::invalid(
             field,
             format!("name {name:?} must be 1-64 characters of {allowed}"),
@@ -251,6 +264,8 @@ mod tests {
     fn unknown_and_unterminated_vars_are_named() {
         let vars = BTreeMap::new();
         assert!(expand("${NOPE}", &vars, 0).unwrap_err().contains("NOPE"));
-        assert!(expand("a${", &vars, 0).unwrap_err().contains("unterminated"));
+        assert!(expand("a${", &vars, 0)
+            .unwrap_err()
+            .contains("unterminated"));
     }
 }

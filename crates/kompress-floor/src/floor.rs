@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 
+use crate::ansi;
 use crate::config::{self, Keep, Merged, ResolvedCategory};
 use crate::error::FloorError;
 
@@ -129,14 +130,19 @@ impl Floor {
         })
     }
 
-    /// All critical spans of `text`: sorted, non-overlapping, on char boundaries. Texts
+    /// All critical spans of `text`: sorted, non-overlapping, on char boundaries, never
+    /// starting or ending inside an ANSI escape (patterns see escapes as spaces). Texts
     /// longer than `u32::MAX` bytes are scanned up to that limit.
     pub fn scan(&self, text: &str) -> Vec<FloorHit> {
         let text = clamp_to_u32(text);
-        let bytes = text.as_bytes();
+        let blanked = ansi::blank_escapes(text);
+        let haystack = blanked.as_deref().unwrap_or(text);
         let mut hits = Vec::with_capacity(text.len() / 24 + 4);
-        for m in self.inner.regex.find_iter(text) {
-            let (start, end) = skip_ansi_prefix(bytes, m.start(), m.end());
+        for m in self.inner.regex.find_iter(haystack) {
+            let (start, end) = match &blanked {
+                Some(b) => ansi::trim_blanked(text.as_bytes(), b.as_bytes(), m.start(), m.end()),
+                None => (m.start(), m.end()),
+            };
             if start < end {
                 hits.push(FloorHit {
                     start: start as u32,
@@ -195,7 +201,12 @@ fn clamp_to_u32(text: &str) -> &str {
 /// Checks one pattern alone so that an error names its category and index, and rejects
 /// patterns that can match the empty string (they would mark nothing and stall nothing,
 /// but they are always a mistake).
-fn check_pattern(category: &str, index: usize, raw: &str, expanded: &str) -> Result<(), FloorError> {
+fn check_pattern(
+    category: &str,
+    index: usize,
+    raw: &str,
+    expanded: &str,
+) -> Result<(), FloorError> {
     let err = |reason: String| FloorError::Pattern {
         category: category.to_string(),
         index,
@@ -229,58 +240,5 @@ fn locate_build_error(cats: &[ResolvedCategory], e: meta::BuildError) -> FloorEr
     FloorError::Build {
         patterns,
         source: Box::new(e),
-    }
-}
-
-/// Moves a hit's start past ANSI colour codes: a leading `ESC [ ... m`, or the final byte of
-/// an escape sequence that ends right before the hit (`ESC[1mFile.java:12` matches from the
-/// `m` because the escape's last byte is a letter).
-fn skip_ansi_prefix(b: &[u8], mut start: usize, end: usize) -> (usize, usize) {
-    loop {
-        if b[start] == 0x1b && b.get(start + 1) == Some(&b'[') {
-            let mut i = start + 2;
-            while i < end && (b[i].is_ascii_digit() || b[i] == b';' || b[i] == b'?') {
-                i += 1;
-            }
-            if i < end && b[i].is_ascii_alphabetic() {
-                start = i + 1;
-                if start >= end {
-                    return (end, end);
-                }
-                continue;
-            }
-            return (start, end);
-        }
-        if b[start].is_ascii_alphabetic() && ends_escape_params(b, start) {
-            start += 1;
-            if start >= end {
-                return (end, end);
-            }
-            continue;
-        }
-        return (start, end);
-    }
-}
-
-/// Whether `b[..at]` ends with `ESC [` followed by only parameter bytes.
-fn ends_escape_params(b: &[u8], at: usize) -> bool {
-    let mut i = at;
-    while i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b';' || b[i - 1] == b'?') {
-        i -= 1;
-    }
-    i >= 2 && b[i - 1] == b'[' && b[i - 2] == 0x1b
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ansi_prefix_is_skipped() {
-        let t = b"\x1b[1mFile.java:12\x1b[m";
-        assert_eq!(skip_ansi_prefix(t, 3, 17), (4, 17));
-        assert_eq!(skip_ansi_prefix(t, 0, 17), (4, 17));
-        assert_eq!(skip_ansi_prefix(b"plain", 0, 5), (0, 5));
-        assert_eq!(skip_ansi_prefix(b"\x1b[m", 0, 3), (3, 3));
     }
 }

@@ -11,6 +11,7 @@
 //! assert_eq!(names, ["error_code", "file_line"]);
 //! ```
 
+mod ansi;
 mod config;
 mod error;
 mod floor;

@@ -32,7 +32,10 @@ impl FloorMask {
     }
 
     pub fn forced_token_count(&self) -> usize {
-        self.token_bits.iter().map(|w| w.count_ones() as usize).sum()
+        self.token_bits
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum()
     }
 
     pub fn forced_line_count(&self) -> usize {
@@ -94,7 +97,8 @@ fn force_lines(doc: &TokenizedText, forced: &mut [bool], hit: FloorHit, a: usize
 
 fn push_merged(mask: &mut FloorMask, hit: FloorHit, range: (u32, u32)) {
     if let (Some(prev), Some(prev_range)) = (mask.hits.last_mut(), mask.hit_tokens.last_mut()) {
-        let shares_token = range.0 < range.1 && prev_range.0 < prev_range.1 && range.0 < prev_range.1;
+        let shares_token =
+            range.0 < range.1 && prev_range.0 < prev_range.1 && range.0 < prev_range.1;
         if shares_token {
             prev.end = prev.end.max(hit.end);
             prev_range.1 = prev_range.1.max(range.1);

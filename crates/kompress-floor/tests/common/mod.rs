@@ -47,7 +47,14 @@ pub fn tokenize(text: &str) -> TokenizedText {
                     end = j + d.len_utf8();
                     chars.next();
                 }
-                (end, if k == 0 { TokenKind::Word } else { TokenKind::Space })
+                (
+                    end,
+                    if k == 0 {
+                        TokenKind::Word
+                    } else {
+                        TokenKind::Space
+                    },
+                )
             };
             tokens.push(Token {
                 start: (base + i) as u32,
@@ -96,5 +103,18 @@ pub fn assert_untouched(floor: &Floor, text: &str, needle: &str) {
         .filter(|h| h.start < b && h.end > a)
         .map(|h| (floor.category_name(h.category), h.text(text)))
         .collect();
-    assert!(over.is_empty(), "{needle:?} in {text:?} should not match, got {over:?}");
+    assert!(
+        over.is_empty(),
+        "{needle:?} in {text:?} should not match, got {over:?}"
+    );
+}
+
+/// Asserts that no hit of `category` occurs in `text`.
+#[track_caller]
+pub fn assert_no_category(floor: &Floor, text: &str, category: &str) {
+    let got = hits(floor, text);
+    assert!(
+        !got.iter().any(|(c, _)| *c == category),
+        "no {category} expected in {text:?}, got {got:?}"
+    );
 }
