@@ -36,7 +36,7 @@ pub struct BenchArgs {
     pub rate: u64,
     /// `pipeline` or `line-sampler`, passed to the processors.
     #[arg(long = "bench-compressor", default_value = "pipeline")]
-    pub compressor: String,
+    pub bench_compressor: String,
     /// The processor binary; default: this executable.
     #[arg(long)]
     pub processor_bin: Option<PathBuf>,
@@ -176,7 +176,7 @@ pub async fn bench(cfg: StreamConfig, a: BenchArgs) -> Result<BenchReport, Kafka
     let mut children = Children(Vec::new());
     for i in 0..a.instances {
         let child = Command::new(&exe)
-            .args(["--compressor", &a.compressor, "stream"])
+            .args(["--compressor", &a.bench_compressor, "stream"])
             .env("KOMPRESS__KAFKA__BOOTSTRAP_SERVERS", &b)
             .env("KOMPRESS__KAFKA__GROUP_ID", &group)
             .env("KOMPRESS__KAFKA__INSTANCE_ID", format!("bench{i}"))
@@ -305,7 +305,7 @@ pub async fn bench(cfg: StreamConfig, a: BenchArgs) -> Result<BenchReport, Kafka
     let pct = |q: f64| lat_ms[((lat_ms.len() as f64 - 1.0) * q).round() as usize];
     Ok(BenchReport {
         instances: a.instances,
-        compressor: a.compressor.clone(),
+        compressor: a.bench_compressor.clone(),
         messages: a.messages,
         offered_rate: a.rate,
         seconds,
