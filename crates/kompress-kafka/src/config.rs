@@ -354,7 +354,8 @@ mod tests {
 
     #[test]
     fn the_shipped_deploy_config_loads_and_validates() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/compose/kompress.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/compose/kompress.toml");
         let cfg = StreamConfig::load(Some(&path), Vec::new()).unwrap();
         assert_eq!(cfg.processing.delivery, Delivery::ExactlyOnce);
         assert_eq!(cfg.topics.input, "kompress.transcripts");
