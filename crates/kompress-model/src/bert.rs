@@ -44,14 +44,13 @@ impl BertLayer {
         }
     }
 
-    fn forward(&self, x: &Tensor, mask: &Tensor, heads: i64) -> Tensor {
+    fn forward(&self, x: &Tensor, mask: Option<&Tensor>, heads: i64) -> Tensor {
         let (b, s, h) = x.size3().expect("hidden states are [batch, seq, hidden]");
         let split = |t: Tensor| t.view([b, s, heads, h / heads]).transpose(1, 2);
         let q = split(self.query.forward(x));
         let k = split(self.key.forward(x));
         let v = split(self.value.forward(x));
-        let ctx =
-            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, false);
+        let ctx = Tensor::scaled_dot_product_attention(&q, &k, &v, mask, 0.0, false, None, false);
         let ctx = ctx.transpose(1, 2).contiguous().view([b, s, h]);
         let x = self.attn_norm.forward(&(self.attn_out.forward(&ctx) + x));
         let ff = self.output.forward(&gelu(&self.intermediate.forward(&x)));
@@ -107,10 +106,12 @@ impl BertEncoder {
             + self.position.forward(&positions)
             + self.token_type.forward(&types);
         let mut x = self.emb_norm.forward(&x);
-        // [batch, 1, 1, seq]: a query attends to every real key.
-        let attend = mask.ne(0).unsqueeze(1).unsqueeze(1);
+        // [batch, 1, 1, seq]: a query attends to every real key. Without padding no mask is
+        // passed, which lets libtorch pick its fastest attention kernel.
+        let padded = mask.eq(0).any().int64_value(&[]) != 0;
+        let attend = padded.then(|| mask.ne(0).unsqueeze(1).unsqueeze(1));
         for layer in &self.layers {
-            x = layer.forward(&x, &attend, self.heads);
+            x = layer.forward(&x, attend.as_ref(), self.heads);
         }
         x
     }

@@ -7,6 +7,7 @@
 
 pub mod bert;
 pub mod config;
+pub mod device;
 pub mod error;
 pub mod heads;
 pub mod layers;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod modernbert;
 
 pub use config::{BertConfig, ModelConfig, ModernBertConfig};
+pub use device::best_device;
 pub use error::ModelError;
 pub use heads::{HeadOutput, Heads};
 pub use layers::LoraPlan;

@@ -66,8 +66,16 @@ impl MbLayer {
         };
         let q = rope.apply(&q);
         let k = rope.apply(&k);
-        let att =
-            Tensor::scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, None, false);
+        let att = Tensor::scaled_dot_product_attention(
+            &q,
+            &k,
+            &v,
+            mask.as_ref(),
+            0.0,
+            false,
+            None,
+            false,
+        );
         let att = att.transpose(1, 2).contiguous().view([b, s, h]);
         let x = x + self.wo.forward(&att);
         let inner = self.wi.forward(&self.mlp_norm.forward(&x));
@@ -111,8 +119,8 @@ impl Rotary {
 struct ForwardCtx {
     global_rope: Rotary,
     local_rope: Rotary,
-    global_mask: Tensor,
-    local_mask: Tensor,
+    global_mask: Option<Tensor>,
+    local_mask: Option<Tensor>,
 }
 
 /// The ModernBERT encoder: embeddings, layers and the final norm.
@@ -180,11 +188,17 @@ impl ModernBertEncoder {
                                                                           // Padding queries attend everywhere so no row is fully masked (a fully masked row gives
                                                                           // NaN, and NaN times a zero attention weight would leak into real rows).
         let pad_queries = mask.eq(0).unsqueeze(1).unsqueeze(-1); // [b, 1, s, 1]
+        let padded = mask.eq(0).any().int64_value(&[]) != 0;
         let ctx = ForwardCtx {
             global_rope: Rotary::new(s, self.head_dim, self.global_theta, dev),
             local_rope: Rotary::new(s, self.head_dim, self.local_theta, dev),
-            local_mask: keys.logical_and(&window).logical_or(&pad_queries),
-            global_mask: keys,
+            // when the window covers the whole sequence, local layers mask like global ones
+            local_mask: if self.half_window < s - 1 {
+                Some(keys.logical_and(&window).logical_or(&pad_queries))
+            } else {
+                padded.then(|| keys.shallow_clone())
+            },
+            global_mask: padded.then_some(keys),
         };
         let mut x = self.emb_norm.forward(&self.tok.forward(ids));
         for layer in &self.layers {

@@ -42,6 +42,22 @@ impl Record {
     }
 }
 
+/// Whether the record comes from the dev set (by id prefix or source).
+pub fn is_dev_record(r: &Record) -> bool {
+    const DEV: [&str; 2] = ["defects4j", "cidiff"];
+    DEV.iter().any(|d| {
+        r.source == *d
+            || r.id
+                .strip_prefix(d)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// A dev-set case of the evaluation split: never trained on.
+pub fn is_held_out(r: &Record) -> bool {
+    is_dev_record(r) && is_eval_case(&r.id)
+}
+
 /// The dev set's evaluation split: `int(sha256(id).hexdigest(), 16) % 3 == 0`.
 pub fn is_eval_case(id: &str) -> bool {
     let digest = Sha256::digest(id.as_bytes());

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use kompress_core::TokenKind;
 
-use super::data::{is_eval_case, Record};
+use super::data::{is_held_out, Record};
 use super::teacher::Teacher;
 use crate::error::ModelError;
 use crate::pruner::TchPruner;
@@ -35,7 +35,7 @@ pub fn evaluate(
     let (mut crit_model, mut crit_floor, mut kept) = (0usize, 0usize, 0usize);
     for rec in dev
         .iter()
-        .filter(|r| is_eval_case(&r.id) && r.has_external_labels())
+        .filter(|r| is_held_out(r) && r.has_external_labels())
     {
         let doc = kompress_tokenize::tokenize(rec.text.as_str());
         let labels = teacher.label(rec, &doc);

@@ -5,6 +5,7 @@
 //! `critical_weight`) plus `span_weight` times the span head's binary cross-entropy, both
 //! averaged over real pieces. Labels come from [`teacher`].
 
+pub mod card;
 pub mod config;
 pub mod data;
 pub mod eval;
@@ -30,7 +31,7 @@ use crate::hf::HfTokenizer;
 use crate::layers::LoraPlan;
 use crate::model::PrunerModel;
 use crate::pruner::TchPruner;
-use data::{is_eval_case, read_jsonl, Record};
+use data::{is_held_out, read_jsonl, Record};
 use examples::{examples_of, Example};
 use teacher::Teacher;
 
@@ -47,14 +48,15 @@ pub struct TrainReport {
     pub out_dir: PathBuf,
 }
 
-/// Training records from every file, without the dev set's evaluation split.
+/// Training records from every file, without the dev set's evaluation split (tool outputs
+/// are never held out: the split is defined on dev-set case ids).
 pub fn load_training_records(
     files: &[PathBuf],
     max: Option<usize>,
 ) -> Result<Vec<Record>, ModelError> {
     let mut all = Vec::new();
     for f in files {
-        all.extend(read_jsonl(f)?.into_iter().filter(|r| !is_eval_case(&r.id)));
+        all.extend(read_jsonl(f)?.into_iter().filter(|r| !is_held_out(r)));
     }
     if let Some(m) = max {
         all.truncate(m);
@@ -145,7 +147,7 @@ pub fn train(cfg: &TrainConfig) -> Result<TrainReport, ModelError> {
     let started = Instant::now();
     tch::set_num_threads(cfg.threads);
     tch::manual_seed(cfg.seed as i64);
-    let device = Device::cuda_if_available();
+    let device = crate::device::best_device();
     let model_cfg = ModelConfig::from_file(&cfg.base_model.join("config.json"))?;
     let plan = lora_plan(cfg, &model_cfg);
     let tok = HfTokenizer::from_file(&cfg.base_model.join("tokenizer.json"), None, None)?;
@@ -231,6 +233,7 @@ pub fn train(cfg: &TrainConfig) -> Result<TrainReport, ModelError> {
     };
     write_json(&cfg.out_dir.join("train_report.json"), &report)?;
     write_json(&cfg.out_dir.join("train_config.json"), cfg)?;
+    card::write_card(&cfg.out_dir, cfg, &plan, &report)?;
     Ok(report)
 }
 

@@ -41,7 +41,7 @@ fn ranges(tokens: &[kompress_core::Token], keep: impl Fn(usize) -> bool) -> Vec<
 pub fn relabel(cfg: &RelabelConfig) -> Result<RelabelReport, ModelError> {
     let started = Instant::now();
     tch::set_num_threads(cfg.threads);
-    let pruner = TchPruner::load(&cfg.model_dir, tch::Device::cuda_if_available())?;
+    let pruner = TchPruner::load(&cfg.model_dir, crate::device::best_device())?;
     let teacher = Teacher::new(kompress_floor::Floor::embedded_default());
     let mut records = load_training_records(&cfg.data, None)?;
     let (mut relabelled, mut changed, mut total) = (0usize, 0usize, 0usize);
