@@ -140,7 +140,15 @@ fn session_scoped_search_sees_only_that_session() {
     let all = store.search("acme", None, "sharedword", 50).unwrap();
     let s1 = store.search("acme", Some("s1"), "sharedword", 50).unwrap();
     assert_eq!(all.len(), 2 * s1.len());
-    assert!(s1.iter().all(|h| h.session == "s1" && h.text.contains("onlys1")));
-    assert!(store.search("acme", Some("s1"), "onlys2", 50).unwrap().is_empty());
-    assert!(store.search("acme", Some("s3"), "sharedword", 50).unwrap().is_empty());
+    assert!(s1
+        .iter()
+        .all(|h| h.session == "s1" && h.text.contains("onlys1")));
+    assert!(store
+        .search("acme", Some("s1"), "onlys2", 50)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .search("acme", Some("s3"), "sharedword", 50)
+        .unwrap()
+        .is_empty());
 }

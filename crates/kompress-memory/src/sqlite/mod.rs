@@ -1,6 +1,7 @@
 //! SQLite backend: one writer thread, a pool of read-only connections, WAL so reads never
 //! wait for writes, FTS5 with BM25 ranking for full-text recall.
 
+mod fts;
 mod schema;
 mod writer;
 
@@ -15,9 +16,7 @@ use crate::{
     now_millis, BackendConfig, MemoryConfig, MemoryError, MemoryRecord, MemoryStore, PutReport,
     Recalled, Result, Scrubber, SearchHit, StoreStats,
 };
-use schema::{
-    open_reader, open_writer, record_from_row, session_token, tenant_token, RECORD_COLUMNS,
-};
+use schema::{open_reader, open_writer, record_from_row, RECORD_COLUMNS};
 use writer::Writer;
 
 /// The embedded store.
@@ -143,28 +142,15 @@ impl MemoryStore for SqliteStore {
         query: &str,
         limit: usize,
     ) -> Result<Vec<SearchHit>> {
-        let terms = query_terms(query);
+        let terms: Vec<String> = query_terms(query);
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let words = terms
-            .iter()
-            .map(|t| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let scope = match session {
-            Some(s) => format!(
-                "\"{}\" AND \"{}\"",
-                tenant_token(tenant),
-                session_token(tenant, s)
-            ),
-            None => format!("\"{}\"", tenant_token(tenant)),
-        };
-        let fts_query = format!("scope : ({scope}) AND body : ({words})");
+        let fts_query = fts::match_expr(tenant, session, &terms);
         let now = now_millis();
         // Ranked inside FTS5 among the scope's rows; the outer filter re-checks tenant and
-        // session exactly (isolation never rests on the tokens) and drops expired rows, which
-        // the inner over-fetch leaves room for.
+        // session exactly (isolation never rests on the index tags) and drops expired rows,
+        // which the inner over-fetch leaves room for.
         let inner = i64::try_from(limit.saturating_mul(2).saturating_add(32)).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_reader(|c| {

@@ -5,16 +5,13 @@ use std::time::Duration;
 
 use kompress_core::{Eviction, EvictionKind};
 use rusqlite::{Connection, OpenFlags, Row, TransactionBehavior};
-use sha2::{Digest, Sha256};
 
 use crate::{MemoryError, MemoryRecord, Result};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Record table, lookup indexes and a contentless FTS5 index over the evicted text (the text
-/// lives once, in `evictions`; FTS rows share the record's rowid). The FTS `scope` column holds
-/// one token for the tenant and one for the session, so a search ranks only the tenant's rows
-/// inside FTS5 instead of ranking every tenant's matches and filtering afterwards.
+/// lives once, in `evictions`; FTS rows share the record's rowid). What is indexed: see `fts`.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS evictions (
     rowid          INTEGER PRIMARY KEY,
@@ -87,25 +84,6 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "mmap_size", 268_435_456)
         .map_err(MemoryError::sqlite("setting the reader mmap size"))?;
     Ok(conn)
-}
-
-fn token(prefix: char, parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p.as_bytes());
-    }
-    format!("{prefix}{}", hex::encode(&h.finalize()[..12]))
-}
-
-/// The FTS token standing for a tenant.
-pub(super) fn tenant_token(tenant: &str) -> String {
-    token('t', &[tenant])
-}
-
-/// The FTS token standing for a session of a tenant.
-pub(super) fn session_token(tenant: &str, session: &str) -> String {
-    token('s', &[tenant, session])
 }
 
 pub(super) fn kind_name(kind: EvictionKind) -> &'static str {

@@ -7,7 +7,8 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use super::schema::{kind_name, session_token, tenant_token, to_i64};
+use super::fts::{index_body, session_token};
+use super::schema::{kind_name, to_i64};
 use crate::{MemoryError, MemoryRecord, PutReport, Result};
 
 /// Most records committed in one transaction.
@@ -207,12 +208,8 @@ fn insert_records(conn: &Connection, records: &[MemoryRecord]) -> Result<PutRepo
         index
             .execute(params![
                 conn.last_insert_rowid(),
-                e.text(),
-                format!(
-                    "{} {}",
-                    tenant_token(&r.tenant),
-                    session_token(&r.tenant, &r.session)
-                ),
+                index_body(&r.tenant, e.text()),
+                session_token(&r.tenant, &r.session),
             ])
             .map_err(MemoryError::sqlite("indexing a record"))?;
         report.inserted += 1;
