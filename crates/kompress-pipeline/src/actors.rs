@@ -193,6 +193,19 @@ impl Actor for PrunerActor {
     }
 }
 
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Flush;
+
+impl Handler<Flush> for PrunerActor {
+    type Result = ();
+    fn handle(&mut self, _: Flush, _: &mut Self::Context) {
+        if self.flush_pending {
+            self.flush();
+        }
+    }
+}
+
 impl Handler<Score> for PrunerActor {
     type Result = ResponseFuture<Result<PrunerScores, CoreError>>;
     fn handle(&mut self, msg: Score, ctx: &mut Self::Context) -> Self::Result {
@@ -203,7 +216,13 @@ impl Handler<Score> for PrunerActor {
             self.flush();
         } else if !self.flush_pending {
             self.flush_pending = true;
-            ctx.run_later(self.max_wait, |a, _| a.flush());
+            if self.max_wait.is_zero() {
+                // runs after every Score already in the mailbox: requests that arrived while the
+                // model was busy form one batch, a lone request waits for nothing
+                ctx.notify(Flush);
+            } else {
+                ctx.run_later(self.max_wait, |a, _| a.flush());
+            }
         }
         let name = self.pruner.name().to_string();
         Box::pin(async move {

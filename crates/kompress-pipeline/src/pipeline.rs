@@ -25,7 +25,7 @@ pub struct PipelineSettings {
     pub workers: usize,
     /// Pruner batches close at this many tokens…
     pub batch_token_budget: usize,
-    /// …or after this long.
+    /// …or after this long (zero: as soon as the requests already waiting are queued).
     pub batch_max_wait: Duration,
     /// Requests in flight at once; `compress` waits beyond it, `try_compress` fails with Busy.
     pub max_inflight: usize,
@@ -40,7 +40,7 @@ impl Default for PipelineSettings {
             floor: Arc::new(Floor::embedded_default()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
             batch_token_budget: 16_384,
-            batch_max_wait: Duration::from_millis(2),
+            batch_max_wait: Duration::ZERO,
             max_inflight: 64,
             mailbox: 256,
         }

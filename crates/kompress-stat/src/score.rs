@@ -60,6 +60,7 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
     let is_log = nonblank > 0 && logish * 10 >= nonblank * 3;
 
     let block = error_blocks(&fs, &sev);
+    let warn_cont = warning_continuations(&fs, &sev);
     let harness_tail = harness_tails(&fs, &harness, cfg.min_harness_tail);
 
     let mut keep = Vec::with_capacity(n);
@@ -97,6 +98,10 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
                 _ => k,
             }
         };
+        // inside an error block nothing but a harness tail or a blank line is evictable,
+        // however often it repeats: repeated failures are still failures
+        let k = if block[i] && !harness_tail[i] && !f.blank { k.max(1.0) } else { k };
+        let k = if warn_cont[i] { k.max(0.5) } else { k };
         keep.push(k);
     }
     // what was running when a block started
@@ -116,6 +121,11 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
             }
         }
     }
+    // frames of a trace and the lines explaining a warning are coherent spans too: never
+    // folded, never split
+    let block: Vec<bool> = (0..n)
+        .map(|i| block[i] || warn_cont[i] || (fs[i].frame != FrameKind::NotAFrame && !harness_tail[i]))
+        .collect();
     LineScores {
         keep,
         block,
@@ -136,6 +146,21 @@ fn error_blocks(fs: &[LineFacts], sev: &[Severity]) -> Vec<bool> {
         block[i] = open;
     }
     block
+}
+
+/// Indented lines right after a warning (or any signal) line explain it (`symbol:`,
+/// `location:`, type-variable notes); they are kept with it.
+fn warning_continuations(fs: &[LineFacts], sev: &[Severity]) -> Vec<bool> {
+    let mut cont = vec![false; fs.len()];
+    let mut open = false;
+    for (i, f) in fs.iter().enumerate() {
+        if open && !f.blank && f.indented && f.level == Level::None && f.frame == FrameKind::NotAFrame {
+            cont[i] = true;
+            continue;
+        }
+        open = sev[i] != Severity::None || matches!(f.level, Level::Warn | Level::Error);
+    }
+    cont
 }
 
 /// Marks harness tails: within each maximal run of frame lines, the frames after the last
