@@ -113,11 +113,13 @@ logger.state.level = warn
 EOF
 }
 
+# Runs java for node N. Always called in the background (`java_node ... &`): the `exec`
+# makes `$!` the JVM's own pid, so stop/kill reach the broker and not a wrapper shell.
 java_node() {
   local n="$1"; shift
   local nd="$DIR/node$n"
   # shellcheck disable=SC2086
-  java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  exec java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$nd/log4j2.properties" -cp "$LIBS/*" "$@"
 }
 
@@ -158,12 +160,18 @@ cmd_start() {
   t0=$(now_ms)
   rm -rf "$DIR"; mkdir -p "$DIR"
   printf 'BROKERS=%s\nPORT_BASE=%s\n' "$BROKERS" "$PORT_BASE" >"$DIR/cluster.env"
-  cid="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+  # A cluster id is 16 random bytes in URL-safe base64 without padding (what
+  # `StorageTool random-uuid` prints), made here to save a JVM start.
+  cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  local fpids=()
   for ((i = 1; i <= BROKERS; i++)); do
     write_node_config "$i"
     java_node "$i" kafka.tools.StorageTool format --cluster-id "$cid" \
-      --config "$DIR/node$i/server.properties" --ignore-formatted >"$DIR/node$i/format.log" 2>&1 \
-      || die "format of node $i failed: $(cat "$DIR/node$i/format.log")"
+      --config "$DIR/node$i/server.properties" --ignore-formatted >"$DIR/node$i/format.log" 2>&1 &
+    fpids+=($!)
+  done
+  for ((i = 1; i <= BROKERS; i++)); do
+    wait "${fpids[$((i - 1))]}" || die "format of node $i failed: $(cat "$DIR/node$i/format.log")"
   done
   echo "broker.sh: formatted $BROKERS node(s) in $(( $(now_ms) - t0 )) ms" >&2
   t0=$(now_ms)
@@ -209,7 +217,10 @@ cmd_status() {
 cmd_stop_node() {
   local n="$1"; shift; parse_opts "$@"
   node_alive "$n" || die "node $n is not running"
-  kill -KILL "$(node_pid "$n")"
+  local p deadline=$(( $(date +%s) + 15 ))
+  p="$(node_pid "$n")"
+  kill -KILL "$p"
+  while kill -0 "$p" 2>/dev/null && [[ $(date +%s) -lt $deadline ]]; do sleep 0.1; done
   echo "broker.sh: killed node $n"
 }
 
