@@ -31,7 +31,7 @@ pub use record::{
 };
 pub use scrub::{ScrubConfig, Scrubber, SecretKind};
 pub use sqlite::SqliteStore;
-pub use store::{put_batch_async, MemoryStore};
+pub use store::{put_batch_async, with_store_blocking, MemoryStore};
 
 #[cfg(test)]
 mod send_sync {

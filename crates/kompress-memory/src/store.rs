@@ -66,6 +66,19 @@ pub async fn put_batch_async(
         .map_err(MemoryError::Join)?
 }
 
+/// Runs any store call from async code on tokio's blocking pool: the proxy's recall path
+/// (`answer_tool_call`, `retrieve`, `restore_transcript`) goes through this, which also keeps
+/// the blocking PostgreSQL client out of the runtime's threads.
+pub async fn with_store_blocking<T, F>(store: Arc<dyn MemoryStore>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn MemoryStore) -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(MemoryError::Join)?
+}
+
 /// Drops exact duplicates (same range and content hash, stored by several sessions) from
 /// records sorted by start offset, keeping the first.
 pub(crate) fn dedupe_ranges(records: Vec<MemoryRecord>) -> Vec<MemoryRecord> {

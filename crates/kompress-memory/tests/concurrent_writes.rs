@@ -140,3 +140,43 @@ fn a_record_with_a_foreign_id_or_empty_tenant_is_refused_whole_batch() {
         "nothing of a refused batch is stored"
     );
 }
+
+#[test]
+fn a_batch_failing_in_the_writer_does_not_fail_the_batches_committed_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(dir.path()));
+    // Passes validation but cannot be stored: offsets beyond SQLite's signed 64-bit integers.
+    let mut ev = batch(9, 0)[0].eviction.clone();
+    (ev.start, ev.end) = (u64::MAX - 1, u64::MAX);
+    let bad = vec![MemoryRecord::new("acme", "bad", ev, 0, None).unwrap()];
+    std::thread::scope(|s| {
+        for w in 0..4 {
+            let (store, bad) = (Arc::clone(&store), bad.clone());
+            s.spawn(move || {
+                for n in 0..30 {
+                    assert_eq!(store.put_batch(&batch(w, n)).unwrap().inserted, 4);
+                    let err = store.put_batch(&bad).unwrap_err().to_string();
+                    assert!(err.contains("`start`"), "{err}");
+                }
+            });
+        }
+    });
+    assert_eq!(store.stats().unwrap().records, 4 * 30 * 4);
+}
+
+#[test]
+fn recall_runs_from_async_code_through_the_blocking_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn MemoryStore> = Arc::new(open(dir.path()));
+    let recs = batch(0, 0);
+    store.put_batch(&recs).unwrap();
+    let handle = recs[0].eviction.handle.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let got = rt.block_on(kompress_memory::with_store_blocking(store, move |s| {
+        kompress_memory::retrieve(s, "acme", Some("writer-0"), &handle)
+    }));
+    assert_eq!(got.unwrap().unwrap().original, recs[0].eviction.original);
+}
