@@ -25,6 +25,12 @@ enum Command {
     Restore(cmd::restore::Args),
     /// Compress every case of a JSONL set (../shared/data format) and report keep/savings/time.
     Score(cmd::score::Args),
+    /// Evaluate every system side by side (metrics, Pareto plot, ensembles; --report for docs/report).
+    Eval(cmd::eval::Args),
+    /// Throughput of the CPU path on a set of texts, or of the gate kernel (--gate).
+    Bench(cmd::bench::Args),
+    /// Serve the HTTP compress API, the OpenAI/Anthropic proxy, /metrics and the playground.
+    Serve(cmd::serve::Args),
 }
 
 fn main() {
@@ -37,6 +43,9 @@ fn main() {
         Command::Compress(a) => cmd::compress::run(a),
         Command::Restore(a) => cmd::restore::run(a),
         Command::Score(a) => cmd::score::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     if let Err(e) = res {
         eprintln!("kompress: {e:#}");

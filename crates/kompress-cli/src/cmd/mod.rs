@@ -1,6 +1,9 @@
+pub mod bench;
 pub mod compress;
+pub mod eval;
 pub mod restore;
 pub mod score;
+pub mod serve;
 
 use std::io::Read;
 use std::path::Path;

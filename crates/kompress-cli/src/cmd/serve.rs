@@ -1,0 +1,40 @@
+//! `kompress serve`: the HTTP compress API, the OpenAI/Anthropic proxy, metrics and the
+//! playground (see crates/kompress-serve and deploy/openapi.yaml).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use kompress_pipeline::PipelineSettings;
+use kompress_serve::ServeConfig;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// serve.toml (kompress_serve::ServeConfig: listen, limits, [compression], [proxy], [memory]).
+    #[arg(long, env = "KOMPRESS_SERVE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (overrides the file), e.g. 127.0.0.1:8787.
+    #[arg(long, env = "KOMPRESS_LISTEN")]
+    pub listen: Option<String>,
+    /// HTTP worker threads (overrides the file).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let mut cfg = match &a.config {
+        Some(p) => {
+            let src = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            ServeConfig::from_toml(&src).with_context(|| format!("config {}", p.display()))?
+        }
+        None => ServeConfig::default(),
+    };
+    if let Some(l) = a.listen {
+        cfg.listen = l;
+    }
+    if let Some(w) = a.workers {
+        cfg.workers = w;
+    }
+    cfg.validate()?;
+    actix_rt::System::new().block_on(kompress_serve::run(cfg, PipelineSettings::default()))?;
+    Ok(())
+}

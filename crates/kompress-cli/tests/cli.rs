@@ -1,0 +1,75 @@
+//! The `kompress` binary: round trip through files, documented exit codes, clear messages.
+
+use std::process::{Command, Output};
+
+fn kompress(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress"));
+    cmd.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("kompress runs");
+    let mut si = child.stdin.take().unwrap();
+    si.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(si);
+    child.wait_with_output().unwrap()
+}
+
+fn log() -> String {
+    let mut s = String::new();
+    for i in 0..80 {
+        s.push_str(&format!("[INFO] Downloading from central: https://repo.maven.apache.org/maven2/x/{i}/x-{i}.pom\n"));
+    }
+    s.push_str("[ERROR] /src/Foo.java:[12,5] cannot find symbol\n[INFO] BUILD FAILURE\n");
+    s
+}
+
+#[test]
+fn compress_then_restore_through_files_is_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("build.log");
+    let ev = dir.path().join("ev.jsonl");
+    let small = dir.path().join("small.log");
+    std::fs::write(&input, log()).unwrap();
+    let o = kompress(&["compress", input.to_str().unwrap(), "--evictions", ev.to_str().unwrap(), "-o", small.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let compressed = std::fs::read_to_string(&small).unwrap();
+    assert!(compressed.len() < log().len() / 4);
+    assert!(compressed.contains("[ERROR] /src/Foo.java:[12,5] cannot find symbol"));
+    let o = kompress(&["restore", small.to_str().unwrap(), "--evictions", ev.to_str().unwrap()], None);
+    assert!(o.status.success());
+    assert_eq!(o.stdout, log().as_bytes());
+}
+
+#[test]
+fn invalid_utf8_exits_3_naming_offset_and_line() {
+    let o = kompress(&["compress", "-"], Some(b"line one\nbad \xff byte"));
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("offset 13") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn malformed_json_exits_3_with_line_and_column() {
+    let o = kompress(&["compress", "--format", "openai", "-"], Some(b"{\"messages\": [\n  {\"role\": \"tool\",, }]}"));
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 2, column"), "{err}");
+}
+
+#[test]
+fn empty_input_exits_3_and_bad_config_exits_4() {
+    assert_eq!(kompress(&["compress", "-"], Some(b"")).status.code(), Some(3));
+    let o = kompress(&["compress", "--target-ratio", "2", "-"], Some(b"x"));
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("target_ratio"));
+}
+
+#[test]
+fn restore_with_records_that_do_not_match_exits_5() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev.jsonl");
+    let o = kompress(&["compress", "--evictions", ev.to_str().unwrap(), "-"], Some(log().as_bytes()));
+    assert!(o.status.success());
+    let tampered = String::from_utf8(o.stdout).unwrap().replace("ref=", "REF=");
+    let o = kompress(&["restore", "--evictions", ev.to_str().unwrap(), "-"], Some(tampered.as_bytes()));
+    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+}
