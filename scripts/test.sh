@@ -9,4 +9,4 @@ bootstrap=$(bash deploy/kafka/broker.sh start)
 trap 'bash deploy/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT
 export KOMPRESS_TEST_BOOTSTRAP="$bootstrap"
 echo "test: Kafka broker at $KOMPRESS_TEST_BOOTSTRAP"
-cargo test --workspace --locked
+cargo test --workspace
