@@ -5,8 +5,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 bash scripts/setup.sh
-bootstrap=$(bash deploy/kafka/broker.sh start)
-trap 'bash deploy/kafka/broker.sh stop >/dev/null 2>&1 || true' EXIT
+# a free pair of loopback ports (client, controller), so a broker already running elsewhere on
+# this machine never collides with the test broker
+port=$(python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 40000, 2)
+    try:
+        socks = [socket.socket() for _ in range(2)]
+        for i, s in enumerate(socks):
+            s.bind(("127.0.0.1", p + i))
+        for s in socks:
+            s.close()
+        print(p)
+        break
+    except OSError:
+        pass
+PY
+)
+run_dir=$(mktemp -d /tmp/kompress-kafka.XXXXXX)
+bootstrap=$(bash deploy/kafka/broker.sh start --port-base "$port" --dir "$run_dir")
+trap 'bash deploy/kafka/broker.sh stop --dir "$run_dir" >/dev/null 2>&1 || true; rm -rf "$run_dir"' EXIT
 export KOMPRESS_TEST_BOOTSTRAP="$bootstrap"
 echo "test: Kafka broker at $KOMPRESS_TEST_BOOTSTRAP"
 cargo test --workspace
