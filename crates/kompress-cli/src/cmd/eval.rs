@@ -61,7 +61,10 @@ pub struct Args {
 }
 
 fn peer(a: &Args) -> Option<PeerSetup> {
-    (!a.no_peer).then(|| PeerSetup { python: a.peer_python.clone(), script: a.peer_script.clone() })
+    (!a.no_peer).then(|| PeerSetup {
+        python: a.peer_python.clone(),
+        script: a.peer_script.clone(),
+    })
 }
 
 /// Runs `kompress eval --rss-child N` and reads its JSON line.
@@ -72,7 +75,7 @@ fn rss_point(bytes: usize) -> Result<RssPoint, EvalError> {
 
 fn rss_sizes(max_mb: usize) -> Vec<usize> {
     let mut v = Vec::new();
-    let mut n = 1usize << 10;
+    let mut n = 1_000usize;
     while n <= max_mb * 1_000_000 {
         v.push(n);
         n *= 10;
@@ -92,7 +95,10 @@ fn write_opt(path: Option<&Path>, s: &str) -> anyhow::Result<()> {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(n) = a.rss_child {
-        println!("{}", serde_json::to_string(&kompress_eval::speed::rss_child(n)?)?);
+        println!(
+            "{}",
+            serde_json::to_string(&kompress_eval::speed::rss_child(n)?)?
+        );
         return Ok(());
     }
     let data = a.data.clone().context("--data is required")?;
@@ -103,7 +109,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             readme: &a.readme,
             ratios: a.ratios.clone(),
             peer: peer(&a),
-            ensemble: if a.ensemble.is_empty() { vec!["stat-safe".into(), "stat-ultra".into(), "stat-safe@0.3".into()] } else { a.ensemble.clone() },
+            ensemble: if a.ensemble.is_empty() {
+                vec![
+                    "stat-safe".into(),
+                    "stat-ultra".into(),
+                    "stat-safe@0.3".into(),
+                ]
+            } else {
+                a.ensemble.clone()
+            },
             rss_sizes: rss_sizes(a.rss_max_mb),
             rss_point: &rss_point,
         };
@@ -115,7 +129,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let cases = load_cases(&data, split)?;
     let bench = Bench::new(&cases)?;
     let machine = Machine::detect();
-    let mut md = format!("{}\nSplit {} ({} cases) of `{}`.\n\n", machine.stamp(), split.name(), cases.len(), data.display());
+    let mut md = format!(
+        "{}\nSplit {} ({} cases) of `{}`.\n\n",
+        machine.stamp(),
+        split.name(),
+        cases.len(),
+        data.display()
+    );
     let mut json = serde_json::Map::new();
     json.insert("machine".into(), serde_json::to_value(&machine)?);
     json.insert("split".into(), split.name().into());
@@ -128,15 +148,25 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         json.insert("systems".into(), serde_json::to_value(&results)?);
         if let Some(p) = &a.plot {
             let series = run::pareto(&bench, &a.ratios, &results)?;
-            plot::pareto_svg(p, &format!("savings vs critical keep, {} split", split.name()), &series)?;
-            json.insert("pareto".into(), serde_json::to_value(run::series_json(&series))?);
+            plot::pareto_svg(
+                p,
+                &format!("savings vs critical keep, {} split", split.name()),
+                &series,
+            )?;
+            json.insert(
+                "pareto".into(),
+                serde_json::to_value(run::series_json(&series))?,
+            );
         }
     } else {
         let ens = run::run_ensemble(&bench, &a.ensemble)?;
         if let Some(v) = &a.vote {
             let rule = kompress_eval::ensemble::Vote::parse(v, a.ensemble.len())?.name();
             if let Some(r) = ens.results.iter().find(|r| r.name == rule) {
-                md.push_str(&format!("Vote rule {rule}:\n\n{}\n", report::main_table(std::slice::from_ref(r))));
+                md.push_str(&format!(
+                    "Vote rule {rule}:\n\n{}\n",
+                    report::main_table(std::slice::from_ref(r))
+                ));
             }
         }
         md.push_str(&report::ensemble_tables(&ens));
