@@ -147,8 +147,8 @@ async fn produce_and_commit(
             let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
             blocking(
                 move || {
-                    p.send_offsets_to_transaction(&tpl, &cgm, t)?;
-                    p.commit_transaction(t)
+                    retry_txn(|| p.send_offsets_to_transaction(&tpl, &cgm, t))?;
+                    retry_txn(|| p.commit_transaction(t))
                 },
                 "commit_transaction",
             )
@@ -164,6 +164,24 @@ async fn produce_and_commit(
     }
     shared.metrics.count_batch(batch.len());
     Ok(())
+}
+
+/// Repeats a transactional call while librdkafka says the error is retriable (a coordinator
+/// moving after a broker loss, a timeout), as its transactional API asks callers to.
+fn retry_txn(
+    mut f: impl FnMut() -> rdkafka::error::KafkaResult<()>,
+) -> rdkafka::error::KafkaResult<()> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(rdkafka::error::KafkaError::Transaction(e)) if e.is_retriable() && attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(attempt, "transactional call failed, retrying: {e}");
+                std::thread::sleep(Duration::from_millis(200 * attempt));
+            }
+            r => return r,
+        }
+    }
 }
 
 async fn enqueue(

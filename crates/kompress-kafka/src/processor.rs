@@ -119,6 +119,26 @@ pub async fn run(
     res
 }
 
+/// Client errors other than fatal ones (fenced producer, fatal idempotence state) are worth
+/// a rewind and retry; compression that keeps failing and config errors are not.
+fn recoverable(e: &KafkaError) -> bool {
+    match e {
+        KafkaError::Client { source, .. } => !is_fatal(source),
+        _ => false,
+    }
+}
+
+fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
+    if let rdkafka::error::KafkaError::Transaction(t) = e {
+        if t.is_fatal() {
+            return true;
+        }
+    }
+    use rdkafka::error::KafkaError as K;
+    matches!(e, K::MessageConsumptionFatal(_))
+        || e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::Fatal)
+}
+
 struct Loop {
     shared: Arc<Shared>,
     buf: BTreeMap<i32, VecDeque<OwnedMessage>>,
@@ -135,13 +155,17 @@ impl Loop {
         let linger = Duration::from_millis(p.batch_linger_ms);
         let cap = p.batch_max_messages.max(p.max_in_flight_per_partition) * 4;
         let mut inflight: Option<JoinHandle<Result<usize, KafkaError>>> = None;
+        let mut firsts = BTreeMap::new();
+        let mut failures = 0u32;
         let consumer = self.shared.consumer.clone();
         loop {
             self.check_epoch();
             let due = self.first_at.is_some_and(|t| t.elapsed() >= linger)
                 || self.buffered >= p.batch_max_messages;
             if inflight.is_none() && self.buffered > 0 && due {
-                inflight = Some(self.start_batch());
+                let (h, f) = self.start_batch();
+                inflight = Some(h);
+                firsts = f;
             }
             let wait = self
                 .first_at
@@ -151,12 +175,28 @@ impl Loop {
                 _ = &mut shutdown => break,
                 r = async { inflight.as_mut().expect("guarded").await }, if inflight.is_some() => {
                     inflight = None;
-                    r.map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })??;
+                    match r.map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })? {
+                        Ok(_) => failures = 0,
+                        Err(e) if recoverable(&e) && failures < 5 => {
+                            failures += 1;
+                            tracing::warn!(failures, "batch failed, rewinding to reprocess it: {e}");
+                            self.rewind(&firsts);
+                            tokio::time::sleep(Duration::from_millis(250 * u64::from(failures))).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 m = consumer.recv(), if self.buffered < cap => {
-                    let m = m.map_err(KafkaError::client("consume"))?;
-                    self.check_epoch();
-                    self.push(m.detach());
+                    match m {
+                        Ok(m) => {
+                            self.check_epoch();
+                            self.push(m.detach());
+                        }
+                        // Broker down, leader moving, transport errors: librdkafka recovers
+                        // by itself; only a fatal error ends the processor.
+                        Err(e) if is_fatal(&e) => return Err(KafkaError::Client { stage: "consume", source: e }),
+                        Err(e) => tracing::warn!("consumer: {e} (retrying)"),
+                    }
                 }
                 _ = tokio::time::sleep(wait), if inflight.is_none() && self.buffered > 0 => {}
             }
@@ -176,6 +216,7 @@ impl Loop {
                     return Ok::<(), KafkaError>(());
                 }
                 self.start_batch()
+                    .0
                     .await
                     .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })??;
             }
@@ -242,7 +283,7 @@ impl Loop {
 
     /// Takes up to `batch_max_messages`, round-robin over partitions, in offset order within
     /// each, resumes partitions with room again and spawns the batch.
-    fn start_batch(&mut self) -> JoinHandle<Result<usize, KafkaError>> {
+    fn start_batch(&mut self) -> (JoinHandle<Result<usize, KafkaError>>, BTreeMap<i32, i64>) {
         let p = &self.shared.cfg.processing;
         let mut batch = Vec::with_capacity(self.buffered.min(p.batch_max_messages));
         while batch.len() < p.batch_max_messages && self.buffered > 0 {
@@ -272,8 +313,42 @@ impl Loop {
         } else {
             None
         };
+        let mut firsts = BTreeMap::new();
+        for m in &batch {
+            firsts.entry(m.partition()).or_insert(m.offset());
+        }
         self.shared.gate.enter();
-        tokio::spawn(process_batch(self.shared.clone(), batch))
+        (
+            tokio::spawn(process_batch(self.shared.clone(), batch)),
+            firsts,
+        )
+    }
+
+    /// After a failed (aborted, uncommitted) batch: drop what is buffered behind it on its
+    /// partitions and fetch them again from the batch's first offsets, so nothing is skipped
+    /// and order is kept.
+    fn rewind(&mut self, firsts: &BTreeMap<i32, i64>) {
+        let topic = self.shared.cfg.topics.input.clone();
+        for (&p, &o) in firsts {
+            if let Some(q) = self.buf.get_mut(&p) {
+                self.buffered -= q.len();
+                q.clear();
+            }
+            if self.paused.remove(&p) {
+                self.toggle(p, false);
+            }
+            if let Err(e) = self.shared.consumer.seek(
+                &topic,
+                p,
+                rdkafka::Offset::Offset(o),
+                Duration::from_secs(10),
+            ) {
+                tracing::warn!(partition = p, "seek back failed (partition revoked?): {e}");
+            }
+        }
+        if self.buffered == 0 {
+            self.first_at = None;
+        }
     }
 
     /// Final commit for at-least-once (exactly-once committed inside each transaction), then

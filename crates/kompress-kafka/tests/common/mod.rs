@@ -19,6 +19,13 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 /// The broker to test against, from `KOMPRESS_TEST_BOOTSTRAP`. Unset: skip loudly, or fail
 /// under CI where the broker must be there.
 pub fn bootstrap(test: &str) -> Option<String> {
+    // Processor logs for in-process runs: KOMPRESS_LOG=kompress_kafka=debug,librdkafka=warn.
+    if let Ok(filter) = std::env::var("KOMPRESS_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     match std::env::var("KOMPRESS_TEST_BOOTSTRAP") {
         Ok(b) if !b.trim().is_empty() => {
             eprintln!("{test}: running against the Kafka broker at {b}");
