@@ -92,6 +92,20 @@ struct Tally {
     bytes: usize,
     hit_bytes: usize,
     hits: usize,
+    /// Per span kind (guessed from its shape): (spans, fully covered by hits).
+    kinds: std::collections::BTreeMap<&'static str, (usize, usize)>,
+}
+
+/// The dev set labels three kinds of defects4j spans without saying which is which:
+/// frames (`at ...`), exception class names (one word), messages (the rest).
+fn span_kind(span: &str) -> &'static str {
+    if span.starts_with("at ") {
+        "frame"
+    } else if !span.contains(char::is_whitespace) && span.contains(['.', '$']) {
+        "exception"
+    } else {
+        "message"
+    }
 }
 
 fn main() -> Result<()> {
@@ -153,6 +167,9 @@ fn main() -> Result<()> {
             let l = lines.partition_point(|l| l.next as usize <= a);
             let line_kept = forced.get(l).copied().unwrap_or(false);
             t.spans_covered += usize::from(is_cov);
+            let k = t.kinds.entry(span_kind(span)).or_default();
+            k.0 += 1;
+            k.1 += usize::from(is_cov);
             t.spans_protected += usize::from(is_cov || line_kept);
             if !is_cov && !line_kept && misses.len() < max_misses {
                 misses.push(format!("{}: {span:?}", case.id));
@@ -194,6 +211,12 @@ fn main() -> Result<()> {
         );
         if t.spans > 0 {
             println!("  critical spans: {}, fully covered by hits {:.3}, covered or on a forced line {:.3}", t.spans, t.spans_covered as f64 / t.spans as f64, t.spans_protected as f64 / t.spans as f64);
+            for (kind, (n, cov)) in &t.kinds {
+                println!(
+                    "    {kind}: {n}, fully covered by hits {:.3}",
+                    *cov as f64 / *n as f64
+                );
+            }
         }
         if t.crit_lines > 0 {
             println!(

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
+use regex_automata::Input;
 
 use crate::ansi;
 use crate::config::{self, Keep, Merged, ResolvedCategory};
@@ -138,19 +139,19 @@ impl Floor {
         let blanked = ansi::blank_escapes(text);
         let haystack = blanked.as_deref().unwrap_or(text);
         let mut hits = Vec::with_capacity(text.len() / 24 + 4);
-        for m in self.inner.regex.find_iter(haystack) {
+        for_each_match(&self.inner.regex, haystack, |pid, s, e| {
             let (start, end) = match &blanked {
-                Some(b) => ansi::trim_blanked(text.as_bytes(), b.as_bytes(), m.start(), m.end()),
-                None => (m.start(), m.end()),
+                Some(b) => ansi::trim_blanked(text.as_bytes(), b.as_bytes(), s, e),
+                None => (s, e),
             };
             if start < end {
                 hits.push(FloorHit {
                     start: start as u32,
                     end: end as u32,
-                    category: self.inner.pattern_category[m.pattern().as_usize()],
+                    category: self.inner.pattern_category[pid],
                 });
             }
-        }
+        });
         hits
     }
 
@@ -186,16 +187,74 @@ impl Floor {
     }
 }
 
+/// Longest stretch of a line searched at once; longer lines are searched in windows that
+/// overlap by [`OVERLAP`] bytes.
+const WINDOW: usize = 1024;
+const OVERLAP: usize = 256;
+
+/// Calls `f(pattern, start, end)` for each leftmost-first match, searching line by line.
+///
+/// No pattern crosses a line terminator, so a search limited to one line finds what a search
+/// of the whole text would, while its look-ahead stops at the line's end. After each match
+/// the search resumes at the match's end, and a pattern still alive there (say, a file name
+/// waiting for `:line`) is followed again to where it dies: within one line that is at most
+/// the line, and within a long line at most one window. So the cost is linear in the text
+/// even for a 10 MB line of short matches, where an unbounded search would be quadratic.
+/// A match longer than `WINDOW` bytes on a line longer than `WINDOW` is cut at a window's
+/// end (and the rest, if it matches, becomes a hit of its own).
+fn for_each_match(regex: &Regex, haystack: &str, mut f: impl FnMut(usize, usize, usize)) {
+    let bytes = haystack.as_bytes();
+    let n = bytes.len();
+    let mut line_start = 0;
+    while line_start < n {
+        let line_end =
+            memchr::memchr2(b'\n', b'\r', &bytes[line_start..]).map_or(n, |i| line_start + i);
+        let mut pos = line_start;
+        while pos < line_end {
+            let long = line_end - pos > WINDOW;
+            let window_end = if long {
+                floor_boundary(haystack, pos + WINDOW)
+            } else {
+                line_end
+            };
+            let input = Input::new(haystack).span(pos..window_end);
+            match regex.search(&input) {
+                // A match that reaches the end of a window may have been cut there: search
+                // again from its start, which gives it a whole window of its own.
+                Some(m) if long && m.end() == window_end && m.start() > pos => pos = m.start(),
+                Some(m) if m.end() > m.start() => {
+                    f(m.pattern().as_usize(), m.start(), m.end());
+                    pos = m.end();
+                }
+                Some(m) => pos = ceil_boundary(haystack, m.end() + 1),
+                None if long => pos = floor_boundary(haystack, window_end - OVERLAP),
+                None => break,
+            }
+        }
+        line_start = line_end + 1;
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 fn clamp_to_u32(text: &str) -> &str {
     let max = u32::MAX as usize;
     if text.len() <= max {
         return text;
     }
-    let mut cut = max;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &text[..cut]
+    &text[..floor_boundary(text, max)]
 }
 
 /// Checks one pattern alone so that an error names its category and index, and rejects

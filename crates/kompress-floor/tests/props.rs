@@ -68,3 +68,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn long_lines_are_scanned_in_windows_without_losing_or_splitting_hits() {
+    let f = Floor::embedded_default();
+    let unit = "foo_bar 0x1f /usr/lib/x.so é ";
+    let text = unit.repeat(40_000); // one 1.2 MB line
+    let hits = f.scan(&text);
+    assert_eq!(
+        hits.len(),
+        3 * 40_000,
+        "every hit found exactly once across window edges"
+    );
+    for (i, h) in hits.iter().enumerate() {
+        let want = ["foo_bar", "0x1f", "/usr/lib/x.so"][i % 3];
+        assert_eq!(h.text(&text), want);
+    }
+}
+
+#[test]
+fn pathological_long_line_of_short_matches_finishes() {
+    // Without per-line windows this is quadratic (minutes); here it is a few hundred ms.
+    let f = Floor::embedded_default();
+    let text = "v1.x_1-".repeat(30_000);
+    let hits = f.scan(&text);
+    assert!(!hits.is_empty());
+    assert!(hits.windows(2).all(|w| w[0].end <= w[1].start));
+}
