@@ -1,0 +1,181 @@
+//! `kompress serve` settings: the `[serve]` table of a TOML file, every field validated by name.
+
+use std::collections::BTreeMap;
+
+use kompress_core::CompressionConfig;
+use kompress_memory::MemoryConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ServeError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8787`.
+    pub listen: String,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    /// Requests being compressed at once; one more gets 429 at once (no queue).
+    pub max_inflight: usize,
+    /// Longest a compression may take (504 beyond).
+    pub request_timeout_ms: u64,
+    /// How long shutdown waits for in-flight requests to finish.
+    pub shutdown_timeout_secs: u64,
+    /// Compressed messages remembered (LRU) so history is compressed once and identically.
+    pub cache_entries: usize,
+    /// Default compression settings (a request may send its own).
+    pub compression: CompressionConfig,
+    pub proxy: ProxyConfig,
+    /// Where evictions are kept for `kompress_retrieve` / `POST /v1/retrieve`; none: not kept.
+    pub memory: Option<MemoryConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// The allow-list: upstream name -> base URL (`https://api.openai.com`). Nothing else is
+    /// ever contacted; a client may pick another listed name with `x-kompress-upstream`.
+    pub upstreams: BTreeMap<String, String>,
+    /// Upstream used by `/v1/chat/completions`.
+    pub openai: Option<String>,
+    /// Upstream used by `/v1/messages`.
+    pub anthropic: Option<String>,
+    /// Roles whose text is compressed in proxied requests (`tool`: tool results).
+    pub roles: Vec<String>,
+    /// Tool names whose results are never compressed (OpenAI `name` of the tool message,
+    /// Anthropic tool_use name).
+    pub skip_tools: Vec<String>,
+    /// Add the `kompress_retrieve` tool when markers were emitted and a memory store is set.
+    pub inject_retrieve_tool: bool,
+    /// Longest wait for the upstream's response head.
+    pub upstream_timeout_secs: u64,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            upstreams: BTreeMap::new(),
+            openai: None,
+            anthropic: None,
+            roles: vec!["tool".into()],
+            skip_tools: Vec::new(),
+            inject_retrieve_tool: true,
+            upstream_timeout_secs: 600,
+        }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:8787".into(),
+            workers: 2,
+            max_body_bytes: 16 << 20,
+            max_inflight: 64,
+            request_timeout_ms: 30_000,
+            shutdown_timeout_secs: 30,
+            cache_entries: 50_000,
+            compression: CompressionConfig::default(),
+            proxy: ProxyConfig::default(),
+            memory: None,
+        }
+    }
+}
+
+fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
+    ServeError::Config {
+        field,
+        reason: reason.into(),
+    }
+}
+
+impl ServeConfig {
+    pub fn from_toml(src: &str) -> Result<Self, ServeError> {
+        let c: ServeConfig = toml::from_str(src).map_err(|e| bad("(file)", e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ServeError> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad(
+                "listen",
+                format!("{:?} is not an ip:port address", self.listen),
+            ));
+        }
+        if !(1..=256).contains(&self.workers) {
+            return Err(bad("workers", "must be between 1 and 256"));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(bad("max_body_bytes", "must be > 0"));
+        }
+        if !(1..=100_000).contains(&self.max_inflight) {
+            return Err(bad("max_inflight", "must be between 1 and 100000"));
+        }
+        if self.request_timeout_ms == 0 {
+            return Err(bad("request_timeout_ms", "must be > 0"));
+        }
+        if self.cache_entries == 0 {
+            return Err(bad("cache_entries", "must be > 0"));
+        }
+        self.compression
+            .validate()
+            .map_err(|e| bad("compression", e.to_string()))?;
+        let p = &self.proxy;
+        for (name, url) in &p.upstreams {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(bad(
+                    "proxy.upstreams",
+                    format!("{name}: {url:?} must start with http:// or https://"),
+                ));
+            }
+        }
+        for (field, pick) in [
+            ("proxy.openai", &p.openai),
+            ("proxy.anthropic", &p.anthropic),
+        ] {
+            if let Some(name) = pick {
+                if !p.upstreams.contains_key(name) {
+                    return Err(bad(
+                        field,
+                        format!("{name:?} is not a key of proxy.upstreams"),
+                    ));
+                }
+            }
+        }
+        for r in &p.roles {
+            if !kompress_core::KNOWN_ROLES.contains(&r.as_str()) {
+                return Err(bad("proxy.roles", format!("{r:?} is not a known role")));
+            }
+        }
+        if let Some(m) = &self.memory {
+            m.validate().map_err(|e| bad("memory", e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_is_rejected_by_name() {
+        let e = ServeConfig::from_toml("listen = \"127.0.0.1:1\"\nspeed = 3\n").unwrap_err();
+        assert!(e.to_string().contains("speed"), "{e}");
+    }
+
+    #[test]
+    fn proxy_route_must_name_an_allowed_upstream() {
+        let e = ServeConfig::from_toml("[proxy]\nopenai = \"evil\"\n").unwrap_err();
+        assert!(e.to_string().contains("proxy.openai"), "{e}");
+    }
+
+    #[test]
+    fn default_config_is_valid() {
+        ServeConfig::default().validate().unwrap();
+    }
+}

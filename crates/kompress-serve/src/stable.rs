@@ -1,0 +1,345 @@
+//! Prefix-stable compression. Each compressible string (a tool result, a message) is
+//! compressed on its own, as plain text, keyed by a hash of its text and the config
+//! fingerprint; results live in a bounded LRU. So a message compresses the same way every
+//! turn, resent history costs a cache lookup, and turn N+1's compressed prefix is turn N's
+//! output byte for byte. Kept bytes are copied from the request; only edits are spliced in.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use kompress_core::{content_hash, CompressionConfig, Eviction, Format};
+use kompress_pipeline::jsonspan::{self, decoded_to_raw, escape, JNode, JVal};
+use kompress_pipeline::transcript::{self, Segment};
+use kompress_pipeline::{CompressRequest, Pipeline};
+use lru::LruCache;
+use serde::Serialize;
+
+use crate::error::ServeError;
+use crate::metrics::Metrics;
+
+/// What one text compressed to: the pipeline's edits in the text's own coordinates.
+struct Compressed {
+    edits: Vec<Eviction>,
+    tokens_in: usize,
+    tokens_out: usize,
+    floor_hits: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StableStats {
+    pub bytes_in: usize,
+    pub bytes_out: usize,
+    /// Word tokens of the compressible strings before and after.
+    pub tokens_in: usize,
+    pub tokens_out: usize,
+    pub floor_hits: usize,
+    pub segments: usize,
+    pub segments_compressed: usize,
+    pub cache_hits: usize,
+    pub pipeline_calls: usize,
+    pub micros_total: u64,
+}
+
+pub struct Outcome {
+    pub output: String,
+    pub evictions: Vec<Eviction>,
+    pub stats: StableStats,
+}
+
+/// Which strings of a request to leave alone beyond the role policy.
+#[derive(Debug, Clone, Default)]
+pub struct Protect {
+    /// Never compress the text of the last `user` message (tool results in it still are).
+    pub latest_user: bool,
+    /// Tool names whose results stay untouched.
+    pub skip_tools: Vec<String>,
+}
+
+pub struct StableCompressor {
+    pipeline: Pipeline,
+    cache: Mutex<LruCache<u128, Arc<Compressed>>>,
+    metrics: Arc<Metrics>,
+}
+
+fn key(cfg_fp: u64, text: &str) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&cfg_fp.to_le_bytes());
+    h.update(text.as_bytes());
+    h.digest128()
+}
+
+impl StableCompressor {
+    pub fn new(pipeline: Pipeline, entries: usize, metrics: Arc<Metrics>) -> Self {
+        let cap = NonZeroUsize::new(entries.max(1)).expect("non-zero");
+        StableCompressor {
+            pipeline,
+            cache: Mutex::new(LruCache::new(cap)),
+            metrics,
+        }
+    }
+
+    pub fn cache_len(&self) -> usize {
+        self.cache.lock().expect("cache lock").len()
+    }
+
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Compresses `input` (plain text, or a JSON transcript in `format`) string by string.
+    pub async fn compress(
+        &self,
+        input: &str,
+        format: Format,
+        cfg: &CompressionConfig,
+        transcript_id: &str,
+        protect: &Protect,
+    ) -> Result<Outcome, ServeError> {
+        let t0 = Instant::now();
+        cfg.validate()
+            .map_err(kompress_pipeline::PipelineError::from)?;
+        if input.is_empty() {
+            return Err(kompress_pipeline::PipelineError::from(
+                kompress_core::CoreError::EmptyInput,
+            )
+            .into());
+        }
+        if input.len() > cfg.max_bytes {
+            let e = kompress_core::CoreError::Oversized {
+                size: input.len(),
+                limit: cfg.max_bytes,
+            };
+            return Err(kompress_pipeline::PipelineError::from(e).into());
+        }
+        let (segments, is_json) = match format {
+            Format::Text => (
+                vec![Segment {
+                    message_index: 0,
+                    role: "tool".into(),
+                    raw: 0..input.len(),
+                    text: input.to_string(),
+                }],
+                false,
+            ),
+            f => {
+                let root =
+                    jsonspan::parse(input).map_err(kompress_pipeline::PipelineError::from)?;
+                let segs = transcript::segments(&root, f, &cfg.roles)
+                    .map_err(kompress_pipeline::PipelineError::from)?;
+                (filter_protected(&root, segs, protect), true)
+            }
+        };
+        let fp = cfg.fingerprint();
+        let results =
+            futures::future::try_join_all(segments.iter().map(|s| self.one(fp, &s.text, cfg)))
+                .await?;
+        let mut stats = StableStats {
+            bytes_in: input.len(),
+            segments: segments.len(),
+            ..Default::default()
+        };
+        let mut out = String::with_capacity(input.len());
+        let mut evictions = Vec::new();
+        let mut pos = 0usize;
+        for (seg, (res, cached)) in segments.iter().zip(results) {
+            stats.cache_hits += usize::from(cached);
+            stats.pipeline_calls += usize::from(!cached && res.is_some());
+            let Some(c) = res else { continue };
+            stats.tokens_in += c.tokens_in;
+            stats.tokens_out += c.tokens_out;
+            stats.floor_hits += c.floor_hits;
+            if c.edits.is_empty() {
+                continue;
+            }
+            stats.segments_compressed += 1;
+            out.push_str(&input[pos..seg.raw.start]);
+            splice(
+                input,
+                seg,
+                &c.edits,
+                is_json,
+                transcript_id,
+                &mut out,
+                &mut evictions,
+            );
+            pos = seg.raw.end;
+        }
+        out.push_str(&input[pos..]);
+        stats.bytes_out = out.len();
+        stats.micros_total = t0.elapsed().as_micros() as u64;
+        self.metrics.add_stats(
+            stats.tokens_in,
+            stats.tokens_out,
+            stats.bytes_in,
+            stats.bytes_out,
+            stats.floor_hits,
+            evictions.len(),
+        );
+        Ok(Outcome {
+            output: out,
+            evictions,
+            stats,
+        })
+    }
+
+    /// One string: `None` when too short to compress; the flag says it came from the cache.
+    async fn one(
+        &self,
+        fp: u64,
+        text: &str,
+        cfg: &CompressionConfig,
+    ) -> Result<(Option<Arc<Compressed>>, bool), ServeError> {
+        if text.len() < cfg.min_bytes {
+            return Ok((None, false));
+        }
+        let k = key(fp, text);
+        if let Some(c) = self.cache.lock().expect("cache lock").get(&k) {
+            self.metrics.cache_hits.fetch_add(1, Relaxed);
+            return Ok((Some(c.clone()), true));
+        }
+        self.metrics.pipeline_calls.fetch_add(1, Relaxed);
+        self.metrics
+            .pipeline_bytes
+            .fetch_add(text.len() as u64, Relaxed);
+        let t = Instant::now();
+        let resp = self
+            .pipeline
+            .compress(CompressRequest {
+                transcript_id: String::new(),
+                format: Format::Text,
+                input: text.to_string(),
+                config: cfg.clone(),
+            })
+            .await?;
+        self.metrics.observe("stage:pipeline", t.elapsed());
+        let c = Arc::new(Compressed {
+            edits: resp.evictions,
+            tokens_in: resp.stats.tokens_in,
+            tokens_out: resp.stats.tokens_out,
+            floor_hits: resp.stats.floor_hits,
+        });
+        self.cache.lock().expect("cache lock").put(k, c.clone());
+        Ok((Some(c), false))
+    }
+}
+
+/// Writes the segment's raw literal with the edits applied, and the eviction records in
+/// container coordinates (raw bytes, JSON escapes kept in `original`).
+fn splice(
+    input: &str,
+    seg: &Segment,
+    edits: &[Eviction],
+    is_json: bool,
+    transcript_id: &str,
+    out: &mut String,
+    evictions: &mut Vec<Eviction>,
+) {
+    let raw = &input[seg.raw.clone()];
+    let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\')))
+        .then(|| decoded_to_raw(raw, seg.text.len()));
+    let to_raw = |d: u64| map.as_ref().map_or(d as usize, |m| m[d as usize] as usize);
+    let mut lit = 0usize;
+    for e in edits {
+        let (rs, re) = (to_raw(e.start), to_raw(e.end));
+        out.push_str(&raw[lit..rs]);
+        let replacement = if is_json {
+            let mut s = String::with_capacity(e.replacement.len() + 8);
+            escape(&e.replacement, &mut s);
+            s
+        } else {
+            e.replacement.clone()
+        };
+        out.push_str(&replacement);
+        let original = &raw[rs..re];
+        let decoded = &seg.text[e.start as usize..e.end as usize];
+        evictions.push(Eviction {
+            transcript_id: transcript_id.to_string(),
+            message_index: seg.message_index,
+            start: (seg.raw.start + rs) as u64,
+            end: (seg.raw.start + re) as u64,
+            original: original.to_string(),
+            replacement,
+            decoded: (original != decoded).then(|| decoded.to_string()),
+            handle: e.handle.clone(),
+            hash: content_hash(decoded),
+            kind: e.kind,
+        });
+        lit = re;
+    }
+    out.push_str(&raw[lit..]);
+}
+
+fn messages(root: &JNode) -> &[JNode] {
+    match &root.val {
+        JVal::Arr(a) => a,
+        _ => root
+            .get("messages")
+            .and_then(JNode::as_array)
+            .unwrap_or(&[]),
+    }
+}
+
+/// Drops segments of the latest user turn's own text and of results of skipped tools.
+fn filter_protected(root: &JNode, segs: Vec<Segment>, p: &Protect) -> Vec<Segment> {
+    let msgs = messages(root);
+    let last_user = msgs
+        .iter()
+        .rposition(|m| m.get("role").and_then(JNode::as_str) == Some("user"));
+    let skipped = skipped_tool_ranges(msgs, &p.skip_tools);
+    segs.into_iter()
+        .filter(|s| {
+            !(p.latest_user && Some(s.message_index as usize) == last_user && s.role == "user")
+        })
+        .filter(|s| {
+            !skipped
+                .iter()
+                .any(|r| r.start <= s.raw.start && s.raw.end <= r.end)
+        })
+        .collect()
+}
+
+/// Byte spans of tool results produced by tools named in `skip`: OpenAI tool messages with
+/// that `name` or answering a `tool_calls` entry with that function name; Anthropic
+/// `tool_result` blocks answering a `tool_use` with that name.
+fn skipped_tool_ranges(msgs: &[JNode], skip: &[String]) -> Vec<std::ops::Range<usize>> {
+    if skip.is_empty() {
+        return Vec::new();
+    }
+    let skip_name = |n: Option<&str>| n.is_some_and(|n| skip.iter().any(|s| s == n));
+    let mut ids: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for m in msgs {
+        for call in m.get("tool_calls").and_then(JNode::as_array).unwrap_or(&[]) {
+            if skip_name(
+                call.get("function")
+                    .and_then(|f| f.get("name"))
+                    .and_then(JNode::as_str),
+            ) {
+                ids.extend(call.get("id").and_then(JNode::as_str).map(str::to_string));
+            }
+        }
+        let blocks = m.get("content").and_then(JNode::as_array).unwrap_or(&[]);
+        for b in blocks {
+            if b.get("type").and_then(JNode::as_str) == Some("tool_use")
+                && skip_name(b.get("name").and_then(JNode::as_str))
+            {
+                ids.extend(b.get("id").and_then(JNode::as_str).map(str::to_string));
+            }
+            let answers = b.get("tool_use_id").and_then(JNode::as_str);
+            if b.get("type").and_then(JNode::as_str) == Some("tool_result")
+                && answers.is_some_and(|id| ids.iter().any(|x| x == id))
+            {
+                out.push(b.span.clone());
+            }
+        }
+        let answers = m.get("tool_call_id").and_then(JNode::as_str);
+        if skip_name(m.get("name").and_then(JNode::as_str))
+            || answers.is_some_and(|id| ids.iter().any(|x| x == id))
+        {
+            out.push(m.span.clone());
+        }
+    }
+    out
+}

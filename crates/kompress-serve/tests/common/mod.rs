@@ -1,0 +1,147 @@
+//! Test helpers: a served kompress on 127.0.0.1 with a free port, a fake upstream that
+//! records what it received, and a compressible tool output.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use kompress_pipeline::{Pipeline, PipelineSettings};
+use kompress_serve::{Bound, ServeConfig};
+
+pub fn pipeline() -> Pipeline {
+    Pipeline::start(PipelineSettings {
+        workers: 1,
+        ..Default::default()
+    })
+    .expect("pipeline starts")
+}
+
+/// Binds the service on a free loopback port and runs it on the current actix system.
+pub fn serve(mut cfg: ServeConfig) -> Served {
+    cfg.listen = "127.0.0.1:0".into();
+    cfg.workers = 1;
+    cfg.shutdown_timeout_secs = 1;
+    let Bound {
+        server,
+        handle,
+        addr,
+        state,
+    } = kompress_serve::bind(kompress_serve::state(cfg, pipeline()).expect("state")).expect("bind");
+    actix_web::rt::spawn(server);
+    Served {
+        handle,
+        addr,
+        state,
+    }
+}
+
+/// A running service: its address, its stop handle and its shared state.
+pub struct Served {
+    pub handle: actix_web::dev::ServerHandle,
+    pub addr: std::net::SocketAddr,
+    pub state: actix_web::web::Data<kompress_serve::state::AppState>,
+}
+
+pub fn url(b: &Served, path: &str) -> String {
+    format!("http://{}{}", b.addr, path)
+}
+
+/// A 220-line service log: repetitive heartbeats with one error block in the middle.
+pub fn tool_log(seed: usize) -> String {
+    let mut s = String::new();
+    for i in 0..220 {
+        if i == 110 {
+            s.push_str(&format!("2026-11-25T10:01:50Z ERROR db-pool-{seed}: connection refused (os error 111) at 10.0.3.7:5432\n"));
+            s.push_str("    at Pool::acquire (src/pool.rs:88)\n");
+        }
+        s.push_str(&format!(
+            "2026-11-25T10:{:02}:{:02}Z INFO worker-{} heartbeat ok queue=0 run={seed}\n",
+            i / 60,
+            i % 60,
+            i % 4
+        ));
+    }
+    s
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub type Log = Arc<Mutex<Vec<Received>>>;
+
+/// SSE body the fake upstream streams for `"stream": true` requests.
+pub const SSE: &[&str] = &[
+    "data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+    "data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n",
+    "data: [DONE]\n\n",
+];
+
+async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Log>) -> HttpResponse {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    log.lock().unwrap().push(Received {
+        path: req.uri().to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    let streaming = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["stream"].as_bool())
+        == Some(true);
+    if streaming {
+        let chunks = SSE
+            .iter()
+            .map(|c| Ok::<_, actix_web::Error>(web::Bytes::from_static(c.as_bytes())));
+        return HttpResponse::Ok()
+            .content_type("text/event-stream")
+            .insert_header(("x-upstream", "fake"))
+            .streaming(futures::stream::iter(chunks));
+    }
+    HttpResponse::Ok()
+        .insert_header(("x-upstream", "fake"))
+        .json(serde_json::json!({"id": "resp-1", "ok": true}))
+}
+
+/// A real HTTP server on a free loopback port that records every request.
+pub fn fake_upstream() -> (String, Log) {
+    let log: Log = Arc::default();
+    let data = web::Data::new(log.clone());
+    let srv = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .default_service(web::to(record))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind upstream");
+    let addr = srv.addrs()[0];
+    actix_web::rt::spawn(srv.run());
+    (format!("http://{addr}"), log)
+}
+
+/// Serve config whose proxy routes both go to `upstream`.
+pub fn proxy_config(upstream: &str) -> ServeConfig {
+    let mut cfg = ServeConfig::default();
+    cfg.proxy
+        .upstreams
+        .insert("fake".into(), upstream.to_string());
+    cfg.proxy.openai = Some("fake".into());
+    cfg.proxy.anthropic = Some("fake".into());
+    cfg
+}
