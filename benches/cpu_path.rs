@@ -10,7 +10,10 @@ use kompress_stat::StatPruner;
 fn cpu_path(c: &mut Criterion) {
     let (texts, origin) = kompress_benches::corpus();
     let bytes: usize = texts.iter().map(String::len).sum();
-    eprintln!("cpu_path: {} texts, {bytes} bytes, from {origin}", texts.len());
+    eprintln!(
+        "cpu_path: {} texts, {bytes} bytes, from {origin}",
+        texts.len()
+    );
     let floor = Floor::embedded_default();
     let mut pruner = StatPruner::default();
     let mut g = c.benchmark_group("cpu_path");
@@ -18,7 +21,13 @@ fn cpu_path(c: &mut Criterion) {
     g.sample_size(10);
     for (name, cfg) in [
         ("safe", CompressionConfig::default()),
-        ("ultra", CompressionConfig { mode: kompress_core::Mode::Ultra, ..Default::default() }),
+        (
+            "ultra",
+            CompressionConfig {
+                mode: kompress_core::Mode::Ultra,
+                ..Default::default()
+            },
+        ),
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {
@@ -33,10 +42,28 @@ fn cpu_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("stages");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(10);
-    g.bench_function("tokenize", |b| b.iter(|| texts.iter().map(|t| kompress_tokenize::tokenize(t.as_str()).tokens.len()).sum::<usize>()));
-    g.bench_function("floor_scan", |b| b.iter(|| texts.iter().map(|t| floor.scan(t).len()).sum::<usize>()));
-    let docs: Vec<_> = texts.iter().map(|t| kompress_tokenize::tokenize(t.as_str())).collect();
-    g.bench_function("stat_score", |b| b.iter(|| docs.iter().map(|d| pruner.score_one(d).token_logits.len()).sum::<usize>()));
+    g.bench_function("tokenize", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| kompress_tokenize::tokenize(t.as_str()).tokens.len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("floor_scan", |b| {
+        b.iter(|| texts.iter().map(|t| floor.scan(t).len()).sum::<usize>())
+    });
+    let docs: Vec<_> = texts
+        .iter()
+        .map(|t| kompress_tokenize::tokenize(t.as_str()))
+        .collect();
+    g.bench_function("stat_score", |b| {
+        b.iter(|| {
+            docs.iter()
+                .map(|d| pruner.score_one(d).token_logits.len())
+                .sum::<usize>()
+        })
+    });
     g.finish();
 }
 

@@ -15,7 +15,10 @@ pub fn corpus() -> (Vec<String>, &'static str) {
             .collect();
         return (texts, "dev set (../shared/data/dev.jsonl)");
     }
-    (vec![generated_log(4 << 20)], "generated CI log (dev set not found)")
+    (
+        vec![generated_log(4 << 20)],
+        "generated CI log (dev set not found)",
+    )
 }
 
 /// A deterministic CI-log-like text of about `bytes` bytes.

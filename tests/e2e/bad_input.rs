@@ -15,19 +15,38 @@ fn core_err(r: Result<kompress_pipeline::CompressResponse, PipelineError>) -> Co
 
 #[test]
 fn empty_input_is_a_typed_error() {
-    assert!(matches!(core_err(compress("", Format::Text, CompressionConfig::default())), CoreError::EmptyInput));
+    assert!(matches!(
+        core_err(compress("", Format::Text, CompressionConfig::default())),
+        CoreError::EmptyInput
+    ));
 }
 
 #[test]
 fn oversized_input_names_size_and_limit() {
-    let cfg = CompressionConfig { max_bytes: 10, ..Default::default() };
+    let cfg = CompressionConfig {
+        max_bytes: 10,
+        ..Default::default()
+    };
     let e = core_err(compress("0123456789ABC", Format::Text, cfg));
-    assert!(matches!(e, CoreError::Oversized { size: 13, limit: 10 }), "{e}");
+    assert!(
+        matches!(
+            e,
+            CoreError::Oversized {
+                size: 13,
+                limit: 10
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn malformed_json_names_line_and_column() {
-    let e = core_err(compress("{\"messages\": [\n  {\"role\": \"tool\", \"content\": \"x\"\n", Format::OpenAi, CompressionConfig::default()));
+    let e = core_err(compress(
+        "{\"messages\": [\n  {\"role\": \"tool\", \"content\": \"x\"\n",
+        Format::OpenAi,
+        CompressionConfig::default(),
+    ));
     match e {
         CoreError::MalformedJson { line, .. } => assert!(line >= 2),
         other => panic!("{other}"),
@@ -36,17 +55,32 @@ fn malformed_json_names_line_and_column() {
 
 #[test]
 fn unknown_role_and_wrong_shape_are_schema_errors() {
-    let e = core_err(compress(r#"[{"role":"oracle","content":"x"}]"#, Format::OpenAi, CompressionConfig::default()));
+    let e = core_err(compress(
+        r#"[{"role":"oracle","content":"x"}]"#,
+        Format::OpenAi,
+        CompressionConfig::default(),
+    ));
     assert!(matches!(e, CoreError::UnknownRole { .. }), "{e}");
-    let e = core_err(compress(r#"{"messages": 3}"#, Format::Anthropic, CompressionConfig::default()));
+    let e = core_err(compress(
+        r#"{"messages": 3}"#,
+        Format::Anthropic,
+        CompressionConfig::default(),
+    ));
     assert!(matches!(e, CoreError::Schema { .. }), "{e}");
-    let e = core_err(compress(r#"[{"content":"no role"}]"#, Format::Auto, CompressionConfig::default()));
+    let e = core_err(compress(
+        r#"[{"content":"no role"}]"#,
+        Format::Auto,
+        CompressionConfig::default(),
+    ));
     assert!(matches!(e, CoreError::Schema { .. }), "{e}");
 }
 
 #[test]
 fn invalid_config_names_the_field() {
-    let cfg = CompressionConfig { target_ratio: Some(0.0), ..Default::default() };
+    let cfg = CompressionConfig {
+        target_ratio: Some(0.0),
+        ..Default::default()
+    };
     let e = core_err(compress("some text", Format::Text, cfg));
     assert!(e.to_string().contains("target_ratio"), "{e}");
 }
@@ -63,5 +97,8 @@ fn a_ten_megabyte_line_compresses_and_restores() {
 #[test]
 fn invalid_utf8_is_reported_with_offset() {
     let e = kompress_core::utf8(b"fine\n\xc3\x28 broken").unwrap_err();
-    assert!(matches!(e, CoreError::InvalidUtf8 { offset: 5, line: 2 }), "{e}");
+    assert!(
+        matches!(e, CoreError::InvalidUtf8 { offset: 5, line: 2 }),
+        "{e}"
+    );
 }

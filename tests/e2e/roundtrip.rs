@@ -6,7 +6,12 @@ use kompress_e2e::{compress, dev_set};
 use proptest::prelude::*;
 
 fn cfg(mode: Mode, markers: bool) -> CompressionConfig {
-    CompressionConfig { mode, markers, min_bytes: 0, ..Default::default() }
+    CompressionConfig {
+        mode,
+        markers,
+        min_bytes: 0,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -15,7 +20,12 @@ fn every_dev_case_restores_byte_exact_in_both_modes() {
     for c in &cases {
         for (mode, markers) in [(Mode::Safe, true), (Mode::Ultra, true), (Mode::Safe, false)] {
             let r = compress(&c.text, Format::Text, cfg(mode, markers)).unwrap();
-            assert_eq!(restore(&r.output, &r.evictions).unwrap(), c.text, "{} {mode:?} markers={markers}", c.id);
+            assert_eq!(
+                restore(&r.output, &r.evictions).unwrap(),
+                c.text,
+                "{} {mode:?} markers={markers}",
+                c.id
+            );
         }
     }
 }
@@ -33,8 +43,20 @@ fn transcript(contents: &[String]) -> String {
         })
         .collect();
     // pretty-printed with \u escapes for non-ASCII, so raw literals differ from decoded text
-    let s = serde_json::to_string_pretty(&serde_json::json!({"model": "m", "messages": msgs})).unwrap();
-    s.chars().map(|ch| if ch.is_ascii() { ch.to_string() } else { ch.encode_utf16(&mut [0; 2]).iter().map(|u| format!("\\u{u:04x}")).collect() }).collect()
+    let s =
+        serde_json::to_string_pretty(&serde_json::json!({"model": "m", "messages": msgs})).unwrap();
+    s.chars()
+        .map(|ch| {
+            if ch.is_ascii() {
+                ch.to_string()
+            } else {
+                ch.encode_utf16(&mut [0; 2])
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 proptest! {

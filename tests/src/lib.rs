@@ -3,7 +3,9 @@
 use std::sync::OnceLock;
 
 use kompress_core::{CompressionConfig, Format};
-use kompress_pipeline::{CompressRequest, CompressResponse, Pipeline, PipelineError, PipelineSettings};
+use kompress_pipeline::{
+    CompressRequest, CompressResponse, Pipeline, PipelineError, PipelineSettings,
+};
 use serde::Deserialize;
 
 pub fn pipeline() -> &'static Pipeline {
@@ -11,8 +13,15 @@ pub fn pipeline() -> &'static Pipeline {
     P.get_or_init(|| Pipeline::start(PipelineSettings::default()).expect("pipeline starts"))
 }
 
-pub fn compress(input: &str, format: Format, config: CompressionConfig) -> Result<CompressResponse, PipelineError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+pub fn compress(
+    input: &str,
+    format: Format,
+    config: CompressionConfig,
+) -> Result<CompressResponse, PipelineError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(pipeline().compress(CompressRequest {
         transcript_id: "test".into(),
         format,
@@ -32,10 +41,18 @@ pub struct Case {
 pub fn dev_set() -> Option<Vec<Case>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/dev.jsonl");
     match std::fs::read_to_string(&path) {
-        Ok(s) => Some(s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("dev case parses")).collect()),
+        Ok(s) => Some(
+            s.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("dev case parses"))
+                .collect(),
+        ),
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but the dev set is missing at {}: {e}", path.display());
+                panic!(
+                    "CI=true but the dev set is missing at {}: {e}",
+                    path.display()
+                );
             }
             eprintln!("SKIPPED: dev set not found at {} ({e}); it runs wherever ../shared/data exists (CI has it)", path.display());
             None

@@ -9,12 +9,12 @@ pub const RESTORE: i32 = 5;
 
 pub fn code_for(e: &anyhow::Error) -> i32 {
     for cause in e.chain() {
-        let core = cause
-            .downcast_ref::<CoreError>()
-            .or_else(|| match cause.downcast_ref::<PipelineError>() {
+        let core = cause.downcast_ref::<CoreError>().or_else(|| {
+            match cause.downcast_ref::<PipelineError>() {
                 Some(PipelineError::Core(c)) => Some(c),
                 _ => None,
-            });
+            }
+        });
         if let Some(c) = core {
             return match c {
                 CoreError::InvalidConfig { .. } => CONFIG,
@@ -23,7 +23,10 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
                 _ => INPUT,
             };
         }
-        if matches!(cause.downcast_ref::<PipelineError>(), Some(PipelineError::Floor(_))) {
+        if matches!(
+            cause.downcast_ref::<PipelineError>(),
+            Some(PipelineError::Floor(_))
+        ) {
             return CONFIG;
         }
     }

@@ -11,7 +11,11 @@ mod settings;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kompress", version, about = "Lossless context compression for LLM agents")]
+#[command(
+    name = "kompress",
+    version,
+    about = "Lossless context compression for LLM agents"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Command,
@@ -35,7 +39,10 @@ enum Command {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

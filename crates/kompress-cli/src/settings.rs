@@ -21,9 +21,13 @@ pub struct FileConfig {
 }
 
 pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
-    let Some(p) = path else { return Ok(FileConfig::default()) };
-    let src = std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?;
-    let cfg: FileConfig = toml::from_str(&src).map_err(|e| kompress_core::CoreError::config(p.display().to_string(), e.to_string()))?;
+    let Some(p) = path else {
+        return Ok(FileConfig::default());
+    };
+    let src =
+        std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?;
+    let cfg: FileConfig = toml::from_str(&src)
+        .map_err(|e| kompress_core::CoreError::config(p.display().to_string(), e.to_string()))?;
     cfg.compression.validate()?;
     Ok(cfg)
 }

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 fn kompress(args: &[&str], stdin: Option<&[u8]>) -> Output {
     use std::io::Write;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress"));
-    cmd.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("kompress runs");
     let mut si = child.stdin.take().unwrap();
     si.write_all(stdin.unwrap_or_default()).unwrap();
@@ -29,12 +32,30 @@ fn compress_then_restore_through_files_is_byte_exact() {
     let ev = dir.path().join("ev.jsonl");
     let small = dir.path().join("small.log");
     std::fs::write(&input, log()).unwrap();
-    let o = kompress(&["compress", input.to_str().unwrap(), "--evictions", ev.to_str().unwrap(), "-o", small.to_str().unwrap()], None);
+    let o = kompress(
+        &[
+            "compress",
+            input.to_str().unwrap(),
+            "--evictions",
+            ev.to_str().unwrap(),
+            "-o",
+            small.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let compressed = std::fs::read_to_string(&small).unwrap();
     assert!(compressed.len() < log().len() / 4);
     assert!(compressed.contains("[ERROR] /src/Foo.java:[12,5] cannot find symbol"));
-    let o = kompress(&["restore", small.to_str().unwrap(), "--evictions", ev.to_str().unwrap()], None);
+    let o = kompress(
+        &[
+            "restore",
+            small.to_str().unwrap(),
+            "--evictions",
+            ev.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(o.status.success());
     assert_eq!(o.stdout, log().as_bytes());
 }
@@ -49,7 +70,10 @@ fn invalid_utf8_exits_3_naming_offset_and_line() {
 
 #[test]
 fn malformed_json_exits_3_with_line_and_column() {
-    let o = kompress(&["compress", "--format", "openai", "-"], Some(b"{\"messages\": [\n  {\"role\": \"tool\",, }]}"));
+    let o = kompress(
+        &["compress", "--format", "openai", "-"],
+        Some(b"{\"messages\": [\n  {\"role\": \"tool\",, }]}"),
+    );
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("line 2, column"), "{err}");
@@ -57,7 +81,10 @@ fn malformed_json_exits_3_with_line_and_column() {
 
 #[test]
 fn empty_input_exits_3_and_bad_config_exits_4() {
-    assert_eq!(kompress(&["compress", "-"], Some(b"")).status.code(), Some(3));
+    assert_eq!(
+        kompress(&["compress", "-"], Some(b"")).status.code(),
+        Some(3)
+    );
     let o = kompress(&["compress", "--target-ratio", "2", "-"], Some(b"x"));
     assert_eq!(o.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&o.stderr).contains("target_ratio"));
@@ -67,9 +94,55 @@ fn empty_input_exits_3_and_bad_config_exits_4() {
 fn restore_with_records_that_do_not_match_exits_5() {
     let dir = tempfile::tempdir().unwrap();
     let ev = dir.path().join("ev.jsonl");
-    let o = kompress(&["compress", "--evictions", ev.to_str().unwrap(), "-"], Some(log().as_bytes()));
+    let o = kompress(
+        &["compress", "--evictions", ev.to_str().unwrap(), "-"],
+        Some(log().as_bytes()),
+    );
     assert!(o.status.success());
     let tampered = String::from_utf8(o.stdout).unwrap().replace("ref=", "REF=");
-    let o = kompress(&["restore", "--evictions", ev.to_str().unwrap(), "-"], Some(tampered.as_bytes()));
-    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kompress(
+        &["restore", "--evictions", ev.to_str().unwrap(), "-"],
+        Some(tampered.as_bytes()),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn restore_from_the_memory_store_is_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mem.db");
+    let o = kompress(
+        &[
+            "compress",
+            "--store",
+            db.to_str().unwrap(),
+            "--tenant",
+            "acme",
+            "--id",
+            "t-1",
+            "-",
+        ],
+        Some(log().as_bytes()),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kompress(
+        &[
+            "restore",
+            "--from-store",
+            db.to_str().unwrap(),
+            "--tenant",
+            "acme",
+            "--id",
+            "t-1",
+            "-",
+        ],
+        Some(&o.stdout),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, log().as_bytes());
 }

@@ -56,7 +56,14 @@ pub struct CompressionConfig {
 }
 
 /// Roles a transcript message may have.
-pub const KNOWN_ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool", "function"];
+pub const KNOWN_ROLES: &[&str] = &[
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
 
 impl Default for CompressionConfig {
     fn default() -> Self {
@@ -78,7 +85,10 @@ impl CompressionConfig {
     pub fn validate(&self) -> Result<(), CoreError> {
         if let Some(r) = self.target_ratio {
             if !(r > 0.0 && r <= 1.0) {
-                return Err(CoreError::config("target_ratio", format!("{r} is not in (0, 1]")));
+                return Err(CoreError::config(
+                    "target_ratio",
+                    format!("{r} is not in (0, 1]"),
+                ));
             }
         }
         if !(self.threshold > 0.0 && self.threshold < 1.0) {

@@ -83,9 +83,11 @@ pub fn restore(compressed: &str, evictions: &[Eviction]) -> Result<String, CoreE
         }
         let gap = (e.start - pos_o) as usize;
         let gap_end = pos_c + gap;
-        let kept = compressed.get(pos_c..gap_end).ok_or_else(|| CoreError::Restore {
-            reason: format!("compressed text ends before original offset {}", e.start),
-        })?;
+        let kept = compressed
+            .get(pos_c..gap_end)
+            .ok_or_else(|| CoreError::Restore {
+                reason: format!("compressed text ends before original offset {}", e.start),
+            })?;
         out.push_str(kept);
         if !compressed[gap_end..].starts_with(e.replacement.as_str()) {
             return Err(CoreError::Restore {
@@ -136,7 +138,10 @@ mod tests {
     fn restore_reports_a_missing_marker() {
         let e1 = ev(5, "drop\n", "[…1 line]\n");
         let err = restore("keep\nsomething else\n", &[e1]).unwrap_err();
-        assert!(err.to_string().contains("expected the replacement"), "{err}");
+        assert!(
+            err.to_string().contains("expected the replacement"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -91,7 +91,12 @@ impl Handler<GateMsg> for GateActor {
     type Result = MessageResult<GateMsg>;
     fn handle(&mut self, m: GateMsg, _: &mut Self::Context) -> Self::Result {
         let _s = tracing::debug_span!("gate", tokens = m.scores.token_logits.len()).entered();
-        MessageResult(stages::gate(&m.scores, &m.floor_bits, &m.params, m.target_ratio))
+        MessageResult(stages::gate(
+            &m.scores,
+            &m.floor_bits,
+            &m.params,
+            m.target_ratio,
+        ))
     }
 }
 
@@ -116,7 +121,13 @@ impl Handler<Rewrite> for RewriterActor {
     type Result = MessageResult<Rewrite>;
     fn handle(&mut self, m: Rewrite, _: &mut Self::Context) -> Self::Result {
         let _s = tracing::debug_span!("rewrite").entered();
-        MessageResult(stages::rewrite(&m.doc, &m.keep, &m.mask, &m.in_block, &m.cfg))
+        MessageResult(stages::rewrite(
+            &m.doc,
+            &m.keep,
+            &m.mask,
+            &m.in_block,
+            &m.cfg,
+        ))
     }
 }
 
@@ -129,7 +140,10 @@ pub type PrunerFactory = Box<dyn FnOnce() -> Result<Box<dyn Pruner>, CoreError> 
 #[rtype(result = "Result<PrunerScores, CoreError>")]
 pub struct Score(pub Arc<TokenizedText>);
 
-type Waiting = (Arc<TokenizedText>, oneshot::Sender<Result<PrunerScores, CoreError>>);
+type Waiting = (
+    Arc<TokenizedText>,
+    oneshot::Sender<Result<PrunerScores, CoreError>>,
+);
 
 pub struct PrunerActor {
     pruner: Box<dyn Pruner>,
@@ -157,12 +171,16 @@ impl PrunerActor {
     fn flush(&mut self) {
         self.flush_pending = false;
         // work whose caller went away is dropped, not computed
-        let batch: Vec<Waiting> = std::mem::take(&mut self.queue).into_iter().filter(|(_, tx)| !tx.is_closed()).collect();
+        let batch: Vec<Waiting> = std::mem::take(&mut self.queue)
+            .into_iter()
+            .filter(|(_, tx)| !tx.is_closed())
+            .collect();
         self.queued_tokens = 0;
         if batch.is_empty() {
             return;
         }
-        let _s = tracing::debug_span!("prune", pruner = self.pruner.name(), batch = batch.len()).entered();
+        let _s = tracing::debug_span!("prune", pruner = self.pruner.name(), batch = batch.len())
+            .entered();
         let docs: Vec<&TokenizedText> = batch.iter().map(|(d, _)| d.as_ref()).collect();
         match self.pruner.score_batch(&docs) {
             Ok(scores) if scores.len() == batch.len() => {
@@ -171,15 +189,25 @@ impl PrunerActor {
                 }
             }
             Ok(scores) => {
-                let reason = format!("returned {} results for a batch of {}", scores.len(), batch.len());
+                let reason = format!(
+                    "returned {} results for a batch of {}",
+                    scores.len(),
+                    batch.len()
+                );
                 for (_, tx) in batch {
-                    let _ = tx.send(Err(CoreError::Pruner { pruner: self.pruner.name().into(), reason: reason.clone() }));
+                    let _ = tx.send(Err(CoreError::Pruner {
+                        pruner: self.pruner.name().into(),
+                        reason: reason.clone(),
+                    }));
                 }
             }
             Err(e) => {
                 let reason = e.to_string();
                 for (_, tx) in batch {
-                    let _ = tx.send(Err(CoreError::Pruner { pruner: self.pruner.name().into(), reason: reason.clone() }));
+                    let _ = tx.send(Err(CoreError::Pruner {
+                        pruner: self.pruner.name().into(),
+                        reason: reason.clone(),
+                    }));
                 }
             }
         }
@@ -226,7 +254,12 @@ impl Handler<Score> for PrunerActor {
         }
         let name = self.pruner.name().to_string();
         Box::pin(async move {
-            rx.await.unwrap_or_else(|_| Err(CoreError::Pruner { pruner: name, reason: "pruner stopped".into() }))
+            rx.await.unwrap_or_else(|_| {
+                Err(CoreError::Pruner {
+                    pruner: name,
+                    reason: "pruner stopped".into(),
+                })
+            })
         })
     }
 }

@@ -24,10 +24,22 @@ impl SegmentResult {
             .iter()
             .filter(|t| t.kind != TokenKind::Space)
             .count();
-        SegmentResult { rewritten: None, tokens_in: n, tokens_out: n, lines_evicted: 0, floor_hits: 0 }
+        SegmentResult {
+            rewritten: None,
+            tokens_in: n,
+            tokens_out: n,
+            lines_evicted: 0,
+            floor_hits: 0,
+        }
     }
 
-    pub fn compressed(_seg: &Segment, doc: &TokenizedText, _keep: &[u8], r: Rewritten, floor_hits: usize) -> Self {
+    pub fn compressed(
+        _seg: &Segment,
+        doc: &TokenizedText,
+        _keep: &[u8],
+        r: Rewritten,
+        floor_hits: usize,
+    ) -> Self {
         let content = |t: &kompress_core::Token| t.kind != TokenKind::Space;
         let tokens_in = doc.tokens.iter().filter(|t| content(t)).count();
         let mut evicted = 0usize;
@@ -45,7 +57,11 @@ impl SegmentResult {
                 ti += 1;
             }
             if !e.replacement.is_empty() {
-                marker += kompress_tokenize::tokenize(e.replacement.as_str()).tokens.iter().filter(|t| content(t)).count();
+                marker += kompress_tokenize::tokenize(e.replacement.as_str())
+                    .tokens
+                    .iter()
+                    .filter(|t| content(t))
+                    .count();
             }
             if e.kind == kompress_core::EvictionKind::Lines {
                 lines_evicted += doc.text[e.start..e.end].lines().count();
@@ -61,8 +77,18 @@ impl SegmentResult {
     }
 }
 
-pub fn assemble(input: &str, segments: &[Segment], results: Vec<SegmentResult>, is_json: bool, transcript_id: &str) -> CompressResponse {
-    let mut stats = Stats { bytes_in: input.len(), segments: segments.len(), ..Default::default() };
+pub fn assemble(
+    input: &str,
+    segments: &[Segment],
+    results: Vec<SegmentResult>,
+    is_json: bool,
+    transcript_id: &str,
+) -> CompressResponse {
+    let mut stats = Stats {
+        bytes_in: input.len(),
+        segments: segments.len(),
+        ..Default::default()
+    };
     let mut out = String::with_capacity(input.len());
     let mut evictions = Vec::new();
     let mut pos = 0usize;
@@ -80,7 +106,8 @@ pub fn assemble(input: &str, segments: &[Segment], results: Vec<SegmentResult>, 
         out.push_str(&input[pos..base]);
         let raw = &input[seg.raw.clone()];
         // decoded offset -> raw offset; identity when the literal has no escapes
-        let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\'))).then(|| decoded_to_raw(raw, seg.text.len()));
+        let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\')))
+            .then(|| decoded_to_raw(raw, seg.text.len()));
         let to_raw = |d: usize| map.as_ref().map_or(d, |m| m[d] as usize);
         let mut lit_pos = 0usize;
         for e in &r.edits {
@@ -115,5 +142,9 @@ pub fn assemble(input: &str, segments: &[Segment], results: Vec<SegmentResult>, 
     }
     out.push_str(&input[pos..]);
     stats.bytes_out = out.len();
-    CompressResponse { output: out, evictions, stats }
+    CompressResponse {
+        output: out,
+        evictions,
+        stats,
+    }
 }

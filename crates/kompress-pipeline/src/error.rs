@@ -35,6 +35,9 @@ impl PipelineError {
     }
 
     pub(crate) fn stage(stage: &'static str, e: impl std::fmt::Display) -> Self {
-        PipelineError::Stage { stage, reason: e.to_string() }
+        PipelineError::Stage {
+            stage,
+            reason: e.to_string(),
+        }
     }
 }

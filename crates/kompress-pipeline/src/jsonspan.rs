@@ -13,7 +13,10 @@ pub enum JVal {
     Bool(bool),
     Num,
     /// `raw` is the literal without its quotes; `value` the decoded text.
-    Str { raw: Range<usize>, value: String },
+    Str {
+        raw: Range<usize>,
+        value: String,
+    },
     Arr(Vec<JNode>),
     Obj(Vec<(String, JNode)>),
 }
@@ -46,7 +49,11 @@ impl JNode {
 }
 
 pub fn parse(src: &str) -> Result<JNode, CoreError> {
-    let mut p = Parser { s: src.as_bytes(), i: 0, src };
+    let mut p = Parser {
+        s: src.as_bytes(),
+        i: 0,
+        src,
+    };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -100,7 +107,10 @@ impl Parser<'_> {
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(_) => return Err(self.err("expected a JSON value")),
         };
-        Ok(JNode { span: start..self.i, val })
+        Ok(JNode {
+            span: start..self.i,
+            val,
+        })
     }
 
     fn lit(&mut self, word: &[u8], v: JVal) -> Result<JVal, CoreError> {
@@ -165,7 +175,11 @@ impl Parser<'_> {
                 b'\\' => {
                     out.push_str(&self.src[run..self.i]);
                     self.i += 1;
-                    let c = self.s.get(self.i).copied().ok_or_else(|| self.err("unterminated escape"))?;
+                    let c = self
+                        .s
+                        .get(self.i)
+                        .copied()
+                        .ok_or_else(|| self.err("unterminated escape"))?;
                     self.i += 1;
                     match c {
                         b'"' => out.push('"'),
@@ -191,7 +205,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, CoreError> {
-        let h = self.s.get(self.i..self.i + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
+        let h = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.err("truncated \\u escape"))?;
         let v = std::str::from_utf8(h)
             .ok()
             .and_then(|h| u32::from_str_radix(h, 16).ok())
@@ -348,7 +365,10 @@ mod tests {
         let e = parse("{\n  \"a\": tru\n}").unwrap_err().to_string();
         assert!(e.contains("line 2, column 8"), "{e}");
         assert!(parse("[1,]").is_err());
-        assert!(parse(&"[".repeat(1000)).unwrap_err().to_string().contains("nesting"));
+        assert!(parse(&"[".repeat(1000))
+            .unwrap_err()
+            .to_string()
+            .contains("nesting"));
     }
 
     #[test]

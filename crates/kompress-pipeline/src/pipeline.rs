@@ -38,7 +38,9 @@ impl Default for PipelineSettings {
         PipelineSettings {
             pruner: Box::new(|| Ok(Box::new(StatPruner::new(StatConfig::default())))),
             floor: Arc::new(Floor::embedded_default()),
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()).min(8),
+            workers: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
             batch_token_budget: 16_384,
             batch_max_wait: Duration::ZERO,
             max_inflight: 64,
@@ -105,13 +107,19 @@ impl Pipeline {
                     let floor = settings.floor.clone();
                     let w = settings.workers.max(1);
                     let tok = SyncArbiter::start(w, || TokenizerActor);
-                    let fl = SyncArbiter::start(w, move || FloorActor { floor: floor.clone() });
+                    let fl = SyncArbiter::start(w, move || FloorActor {
+                        floor: floor.clone(),
+                    });
                     let gate = SyncArbiter::start(w, || GateActor);
                     let rw = SyncArbiter::start(w, || RewriterActor);
                     let arb = Arbiter::new();
                     let (ptx, prx) = std::sync::mpsc::channel();
-                    let (budget, wait, mailbox, factory) =
-                        (settings.batch_token_budget, settings.batch_max_wait, settings.mailbox, settings.pruner);
+                    let (budget, wait, mailbox, factory) = (
+                        settings.batch_token_budget,
+                        settings.batch_max_wait,
+                        settings.mailbox,
+                        settings.pruner,
+                    );
                     arb.spawn_fn(move || match factory() {
                         Ok(p) => {
                             let name: Arc<str> = p.name().into();
@@ -122,11 +130,20 @@ impl Pipeline {
                             let _ = ptx.send(Err(e.to_string()));
                         }
                     });
-                    let res = prx
-                        .recv()
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r)
-                        .map(|(pruner, name)| (Addrs { tok, floor: fl, gate, rw, pruner }, name));
+                    let res = prx.recv().map_err(|e| e.to_string()).and_then(|r| r).map(
+                        |(pruner, name)| {
+                            (
+                                Addrs {
+                                    tok,
+                                    floor: fl,
+                                    gate,
+                                    rw,
+                                    pruner,
+                                },
+                                name,
+                            )
+                        },
+                    );
                     let _ = tx.send(res);
                 });
                 sys.run().ok();
@@ -150,13 +167,25 @@ impl Pipeline {
 
     /// Compresses one request, waiting for a slot when the pipeline is saturated.
     pub async fn compress(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
-        let _permit = self.inflight.acquire().await.map_err(|e| PipelineError::stage("pipeline", e))?;
+        let _permit = self
+            .inflight
+            .acquire()
+            .await
+            .map_err(|e| PipelineError::stage("pipeline", e))?;
         self.run(req).await
     }
 
     /// Like [`compress`](Self::compress) but fails at once with `Busy` when saturated (HTTP 429).
-    pub async fn try_compress(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
-        let _permit = self.inflight.try_acquire().map_err(|_| PipelineError::Busy { inflight: self.max_inflight })?;
+    pub async fn try_compress(
+        &self,
+        req: CompressRequest,
+    ) -> Result<CompressResponse, PipelineError> {
+        let _permit = self
+            .inflight
+            .try_acquire()
+            .map_err(|_| PipelineError::Busy {
+                inflight: self.max_inflight,
+            })?;
         self.run(req).await
     }
 
@@ -169,12 +198,21 @@ impl Pipeline {
             return Err(kompress_core::CoreError::EmptyInput.into());
         }
         if req.input.len() > req.config.max_bytes {
-            return Err(kompress_core::CoreError::Oversized { size: req.input.len(), limit: req.config.max_bytes }.into());
+            return Err(kompress_core::CoreError::Oversized {
+                size: req.input.len(),
+                limit: req.config.max_bytes,
+            }
+            .into());
         }
         let input: Arc<str> = req.input.into();
         let (segments, is_json) = match req.format {
             Format::Text => (
-                vec![Segment { message_index: 0, role: "tool".into(), raw: 0..input.len(), text: input.to_string() }],
+                vec![Segment {
+                    message_index: 0,
+                    role: "tool".into(),
+                    raw: 0..input.len(),
+                    text: input.to_string(),
+                }],
                 false,
             ),
             f => {
@@ -190,13 +228,24 @@ impl Pipeline {
         Ok(resp)
     }
 
-    async fn segment(&self, seg: &Segment, cfg: Arc<CompressionConfig>) -> Result<SegmentResult, PipelineError> {
+    async fn segment(
+        &self,
+        seg: &Segment,
+        cfg: Arc<CompressionConfig>,
+    ) -> Result<SegmentResult, PipelineError> {
         if seg.text.len() < cfg.min_bytes {
             return Ok(SegmentResult::untouched(seg));
         }
         let a = &self.addrs;
-        let doc = a.tok.send(Tokenize(seg.text.as_str().into())).await.map_err(|e| PipelineError::stage("tokenizer", e))?;
-        let (scores, mask) = futures::join!(a.pruner.send(Score(doc.clone())), a.floor.send(Scan(doc.clone())));
+        let doc = a
+            .tok
+            .send(Tokenize(seg.text.as_str().into()))
+            .await
+            .map_err(|e| PipelineError::stage("tokenizer", e))?;
+        let (scores, mask) = futures::join!(
+            a.pruner.send(Score(doc.clone())),
+            a.floor.send(Scan(doc.clone()))
+        );
         let scores = Arc::new(scores.map_err(|e| PipelineError::stage("pruner", e))??);
         let mask = Arc::new(mask.map_err(|e| PipelineError::stage("floor", e))?);
         let gated = a
@@ -209,14 +258,28 @@ impl Pipeline {
             })
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
-        let keep = a.floor.send(Apply { mask: mask.clone(), keep: gated.keep }).await.map_err(|e| PipelineError::stage("floor", e))?;
+        let keep = a
+            .floor
+            .send(Apply {
+                mask: mask.clone(),
+                keep: gated.keep,
+            })
+            .await
+            .map_err(|e| PipelineError::stage("floor", e))?;
         let in_block = stages::block_lines(&doc, &scores);
         let floor_hits = mask.hits.len();
-        let rewritten = a
-            .rw
-            .send(Rewrite { doc: doc.clone(), keep: keep.clone(), mask, in_block, cfg })
+        let rewritten =
+            a.rw.send(Rewrite {
+                doc: doc.clone(),
+                keep: keep.clone(),
+                mask,
+                in_block,
+                cfg,
+            })
             .await
             .map_err(|e| PipelineError::stage("rewriter", e))?;
-        Ok(SegmentResult::compressed(seg, &doc, &keep, rewritten, floor_hits))
+        Ok(SegmentResult::compressed(
+            seg, &doc, &keep, rewritten, floor_hits,
+        ))
     }
 }

@@ -1,9 +1,13 @@
 //! The work of each role as plain functions. The actors in [`crate::actors`] own and call these;
 //! keeping them plain makes them testable and benchmarkable without a running system.
 
-use kompress_core::{gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TokenizedText};
+use kompress_core::{
+    gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TokenizedText,
+};
 use kompress_floor::{Floor, FloorMask};
-use kompress_rewrite::{fold::find_folds, plan_lines, render, LineState, RewriteOptions, Rewritten};
+use kompress_rewrite::{
+    fold::find_folds, plan_lines, render, LineState, RewriteOptions, Rewritten,
+};
 
 /// What the gate decided for one text.
 #[derive(Debug, Clone)]
@@ -42,21 +46,38 @@ pub fn forced_line_bits(doc: &TokenizedText, mask: &FloorMask) -> Vec<u32> {
 
 /// The gate: threshold, or the `target_ratio` share of tokens with the lowest eviction
 /// probability (ties by position), plus whatever the floor forces.
-pub fn gate(scores: &PrunerScores, floor_bits: &[u32], params: &GateParams, target_ratio: Option<f32>) -> Gated {
+pub fn gate(
+    scores: &PrunerScores,
+    floor_bits: &[u32],
+    params: &GateParams,
+    target_ratio: Option<f32>,
+) -> Gated {
     let n = scores.token_logits.len();
     let mut p = vec![0f32; n];
     let mut keep = vec![0u8; n];
-    kompress_core::gate_cpu(&scores.token_logits, &scores.span_logits, floor_bits, params, &mut p, &mut keep);
+    kompress_core::gate_cpu(
+        &scores.token_logits,
+        &scores.span_logits,
+        floor_bits,
+        params,
+        &mut p,
+        &mut keep,
+    );
     if let Some(r) = target_ratio {
         let k = ((n as f64) * f64::from(r)).ceil() as usize;
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_by(|&a, &b| p[a as usize].total_cmp(&p[b as usize]).then(a.cmp(&b)));
         for (rank, &i) in order.iter().enumerate() {
-            let forced = floor_bits.get(i as usize / 32).is_some_and(|w| (w >> (i % 32)) & 1 == 1);
+            let forced = floor_bits
+                .get(i as usize / 32)
+                .is_some_and(|w| (w >> (i % 32)) & 1 == 1);
             keep[i as usize] = u8::from(rank < k || forced);
         }
     }
-    debug_assert!(p.iter().zip(&scores.token_logits).all(|(a, t)| a.is_nan() || t.is_nan() || *a >= 0.0));
+    debug_assert!(p
+        .iter()
+        .zip(&scores.token_logits)
+        .all(|(a, t)| a.is_nan() || t.is_nan() || *a >= 0.0));
     let _ = gate_one; // the per-token function the kernel mirrors
     Gated { p, keep }
 }
@@ -72,7 +93,13 @@ pub fn widen_spans(mask: &FloorMask, keep: &mut [u8]) {
 }
 
 /// The rewriter: plan lines, find ultra folds among plain kept lines, render.
-pub fn rewrite(doc: &TokenizedText, keep: &[u8], mask: &FloorMask, in_block: &[bool], cfg: &CompressionConfig) -> Rewritten {
+pub fn rewrite(
+    doc: &TokenizedText,
+    keep: &[u8],
+    mask: &FloorMask,
+    in_block: &[bool],
+    cfg: &CompressionConfig,
+) -> Rewritten {
     let plan = plan_lines(doc, keep, &mask.line_forced, cfg.markers);
     let folds = if cfg.mode == Mode::Ultra {
         let foldable: Vec<bool> = (0..doc.lines.len())
@@ -101,7 +128,10 @@ pub fn rewrite(doc: &TokenizedText, keep: &[u8], mask: &FloorMask, in_block: &[b
 /// Lines the pruner put in a coherent span (error block): any token with a positive span logit.
 pub fn block_lines(doc: &TokenizedText, scores: &PrunerScores) -> Vec<bool> {
     (0..doc.lines.len())
-        .map(|li| doc.token_range_of_line(li).any(|t| scores.span_logits[t] > 0.0))
+        .map(|li| {
+            doc.token_range_of_line(li)
+                .any(|t| scores.span_logits[t] > 0.0)
+        })
         .collect()
 }
 

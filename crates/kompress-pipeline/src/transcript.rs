@@ -51,12 +51,19 @@ pub fn detect(root: &JNode) -> Format {
     for m in msgs {
         if let Some(blocks) = m.get("content").and_then(JNode::as_array) {
             for b in blocks {
-                if matches!(b.get("type").and_then(JNode::as_str), Some("tool_result" | "tool_use")) {
+                if matches!(
+                    b.get("type").and_then(JNode::as_str),
+                    Some("tool_result" | "tool_use")
+                ) {
                     return Format::Anthropic;
                 }
             }
         }
-        if matches!(m.get("role").and_then(JNode::as_str), Some("tool" | "system" | "function" | "developer")) || m.get("tool_calls").is_some() {
+        if matches!(
+            m.get("role").and_then(JNode::as_str),
+            Some("tool" | "system" | "function" | "developer")
+        ) || m.get("tool_calls").is_some()
+        {
             return Format::OpenAi;
         }
     }
@@ -96,7 +103,11 @@ fn push_content(out: &mut Vec<Segment>, content: &JNode, idx: usize, role: &str)
 
 /// All compressible strings whose role is in `roles`, in document order.
 pub fn segments(root: &JNode, format: Format, roles: &[String]) -> Result<Vec<Segment>, CoreError> {
-    let format = if format == Format::Auto { detect(root) } else { format };
+    let format = if format == Format::Auto {
+        detect(root)
+    } else {
+        format
+    };
     let (name, expected) = match format {
         Format::Anthropic => ("anthropic", ANTHROPIC_ROLES),
         _ => ("openai", OPENAI_ROLES),
@@ -110,10 +121,13 @@ pub fn segments(root: &JNode, format: Format, roles: &[String]) -> Result<Vec<Se
                 reason: format!("message {i} is not an object"),
             });
         }
-        let role = m.get("role").and_then(JNode::as_str).ok_or_else(|| CoreError::Schema {
-            format: name,
-            reason: format!("message {i} has no string `role`"),
-        })?;
+        let role = m
+            .get("role")
+            .and_then(JNode::as_str)
+            .ok_or_else(|| CoreError::Schema {
+                format: name,
+                reason: format!("message {i} has no string `role`"),
+            })?;
         let known = match format {
             Format::Anthropic => matches!(role, "user" | "assistant"),
             _ => KNOWN_ROLES.contains(&role),
@@ -125,7 +139,9 @@ pub fn segments(root: &JNode, format: Format, roles: &[String]) -> Result<Vec<Se
                 expected,
             });
         }
-        let Some(content) = m.get("content") else { continue };
+        let Some(content) = m.get("content") else {
+            continue;
+        };
         let wants = |r: &str| roles.iter().any(|x| x == r);
         match format {
             Format::Anthropic => match &content.val {
@@ -186,7 +202,10 @@ mod tests {
         let root = parse(src).unwrap();
         assert_eq!(detect(&root), Format::Anthropic);
         let s = segments(&root, Format::Auto, &roles(&["tool"])).unwrap();
-        assert_eq!(s.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(), ["out"]);
+        assert_eq!(
+            s.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
+            ["out"]
+        );
     }
 
     #[test]
@@ -199,6 +218,9 @@ mod tests {
     #[test]
     fn missing_messages_is_a_schema_error() {
         let root = parse(r#"{"model":"x"}"#).unwrap();
-        assert!(matches!(segments(&root, Format::OpenAi, &[]), Err(CoreError::Schema { .. })));
+        assert!(matches!(
+            segments(&root, Format::OpenAi, &[]),
+            Err(CoreError::Schema { .. })
+        ));
     }
 }

@@ -17,7 +17,11 @@ pub struct Fold {
 impl Fold {
     pub fn summary(&self, handle: &str) -> String {
         let rows: Vec<String> = self.params.iter().map(|p| p.join(" ")).collect();
-        format!("[+{} like above: {}; ref={handle}]", self.params.len(), rows.join(" | "))
+        format!(
+            "[+{} like above: {}; ref={handle}]",
+            self.params.len(),
+            rows.join(" | ")
+        )
     }
 }
 
@@ -50,7 +54,8 @@ fn same_shape(doc: &TokenizedText, a: usize, b: usize, slots: &mut Vec<usize>) -
             slots.push(d);
         }
     }
-    slots.len() <= MAX_SLOTS && slots.len() < ta.iter().filter(|t| t.kind == TokenKind::Word).count()
+    slots.len() <= MAX_SLOTS
+        && slots.len() < ta.iter().filter(|t| t.kind == TokenKind::Word).count()
 }
 
 /// Finds fold groups among `foldable` lines (kept, not forced by the floor, not in an error
@@ -75,10 +80,16 @@ pub fn find_folds(doc: &TokenizedText, foldable: &[bool]) -> Vec<Fold> {
             let params = (i + 1..j)
                 .map(|l| {
                     let toks = doc.tokens_of_line(l);
-                    slots.iter().map(|&s| toks[s].text(text).to_string()).collect()
+                    slots
+                        .iter()
+                        .map(|&s| toks[s].text(text).to_string())
+                        .collect()
                 })
                 .collect();
-            folds.push(Fold { lines: i..j, params });
+            folds.push(Fold {
+                lines: i..j,
+                params,
+            });
             i = j;
         } else {
             i += 1;

@@ -26,7 +26,12 @@ fn is_content(k: TokenKind) -> bool {
 /// Decides each line's state from the per-token keep mask (1 = keep) and the lines the floor
 /// forces. Blank lines go only when they sit between evicted lines. With markers on, a run of
 /// evicted lines cheaper than its marker is kept instead.
-pub fn plan_lines(doc: &TokenizedText, keep: &[u8], line_forced: &[bool], markers: bool) -> LinePlan {
+pub fn plan_lines(
+    doc: &TokenizedText,
+    keep: &[u8],
+    line_forced: &[bool],
+    markers: bool,
+) -> LinePlan {
     let n = doc.lines.len();
     let mut states: Vec<Option<LineState>> = Vec::with_capacity(n);
     for li in 0..n {
@@ -97,7 +102,10 @@ mod tests {
     use kompress_tokenize::tokenize;
 
     fn keep_lines(doc: &TokenizedText, lines: &[bool]) -> Vec<u8> {
-        doc.tokens.iter().map(|t| u8::from(lines[t.line as usize])).collect()
+        doc.tokens
+            .iter()
+            .map(|t| u8::from(lines[t.line as usize]))
+            .collect()
     }
 
     #[test]
@@ -115,7 +123,17 @@ mod tests {
         let d = tokenize(t.as_str());
         let k = keep_lines(&d, &[true, false, false, false, false, true]);
         let s = plan_lines(&d, &k, &[], true).states;
-        assert_eq!(s, [LineState::Keep, LineState::Evict, LineState::Evict, LineState::Evict, LineState::Keep, LineState::Keep]);
+        assert_eq!(
+            s,
+            [
+                LineState::Keep,
+                LineState::Evict,
+                LineState::Evict,
+                LineState::Evict,
+                LineState::Keep,
+                LineState::Keep
+            ]
+        );
     }
 
     #[test]

@@ -39,7 +39,14 @@ impl Out<'_> {
     fn copy(&mut self, a: usize, b: usize) {
         self.text.push_str(&self.src[a..b]);
     }
-    fn edit(&mut self, a: usize, b: usize, replacement: String, kind: EvictionKind, handle: String) {
+    fn edit(
+        &mut self,
+        a: usize,
+        b: usize,
+        replacement: String,
+        kind: EvictionKind,
+        handle: String,
+    ) {
         if a == b {
             return;
         }
@@ -63,7 +70,13 @@ impl Out<'_> {
 
 /// Renders the plan. `keep` is the per-token mask used for partial lines; `folds` are ultra-mode
 /// template groups (their lines must be planned `Keep`).
-pub fn render(doc: &TokenizedText, plan: &LinePlan, keep: &[u8], folds: &[Fold], opts: RewriteOptions) -> Rewritten {
+pub fn render(
+    doc: &TokenizedText,
+    plan: &LinePlan,
+    keep: &[u8],
+    folds: &[Fold],
+    opts: RewriteOptions,
+) -> Rewritten {
     let src: &str = &doc.text;
     let mut out = Out {
         src,
@@ -85,7 +98,10 @@ pub fn render(doc: &TokenizedText, plan: &LinePlan, keep: &[u8], folds: &[Fold],
         match plan.states[li] {
             LineState::Evict => {
                 let mut j = li;
-                while j < n && plan.states[j] == LineState::Evict && !folds.iter().any(|f| f.lines.start == j) {
+                while j < n
+                    && plan.states[j] == LineState::Evict
+                    && !folds.iter().any(|f| f.lines.start == j)
+                {
                     j += 1;
                 }
                 let (a, b) = (doc.lines[li].start as usize, doc.lines[j - 1].next as usize);
@@ -116,7 +132,13 @@ pub fn render(doc: &TokenizedText, plan: &LinePlan, keep: &[u8], folds: &[Fold],
     }
 }
 
-fn render_tokens(out: &mut Out<'_>, doc: &TokenizedText, li: usize, keep: Option<&[u8]>, opts: RewriteOptions) {
+fn render_tokens(
+    out: &mut Out<'_>,
+    doc: &TokenizedText,
+    li: usize,
+    keep: Option<&[u8]>,
+    opts: RewriteOptions,
+) {
     let range = doc.token_range_of_line(li);
     let toks = &doc.tokens[range.clone()];
     let mut dropped: Vec<bool> = match keep {
@@ -124,15 +146,20 @@ fn render_tokens(out: &mut Out<'_>, doc: &TokenizedText, li: usize, keep: Option
         Some(k) => toks
             .iter()
             .enumerate()
-            .map(|(i, t)| t.kind != TokenKind::Space && t.kind != TokenKind::Ansi && k[range.start + i] == 0)
+            .map(|(i, t)| {
+                t.kind != TokenKind::Space && t.kind != TokenKind::Ansi && k[range.start + i] == 0
+            })
             .collect(),
     };
     if keep.is_some() {
         // spaces and codes inside a dropped run go with it
         for i in 0..toks.len() {
             if matches!(toks[i].kind, TokenKind::Space | TokenKind::Ansi) {
-                let left = (0..i).rev().find(|&j| !matches!(toks[j].kind, TokenKind::Space | TokenKind::Ansi));
-                let right = (i + 1..toks.len()).find(|&j| !matches!(toks[j].kind, TokenKind::Space | TokenKind::Ansi));
+                let left = (0..i)
+                    .rev()
+                    .find(|&j| !matches!(toks[j].kind, TokenKind::Space | TokenKind::Ansi));
+                let right = (i + 1..toks.len())
+                    .find(|&j| !matches!(toks[j].kind, TokenKind::Space | TokenKind::Ansi));
                 dropped[i] = left.is_some_and(|j| dropped[j]) && right.is_none_or(|j| dropped[j]);
             }
         }
@@ -174,7 +201,13 @@ fn render_tokens(out: &mut Out<'_>, doc: &TokenizedText, li: usize, keep: Option
             }
             i = j;
         } else if t.kind == TokenKind::Ansi && opts.strip_ansi {
-            out.edit(t.start as usize, t.end as usize, String::new(), EvictionKind::Ansi, String::new());
+            out.edit(
+                t.start as usize,
+                t.end as usize,
+                String::new(),
+                EvictionKind::Ansi,
+                String::new(),
+            );
             i += 1;
         } else {
             out.copy(t.start as usize, t.end as usize);

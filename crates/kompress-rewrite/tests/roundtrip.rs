@@ -33,18 +33,27 @@ fn check(text: &str, seed: u64, markers: bool, ultra: bool) -> Result<(), TestCa
         .collect();
     let plan = plan_lines(&doc, &keep, &[], markers);
     let folds = if ultra {
-        let foldable: Vec<bool> = plan.states.iter().map(|s| *s == kompress_rewrite::LineState::Keep).collect();
+        let foldable: Vec<bool> = plan
+            .states
+            .iter()
+            .map(|s| *s == kompress_rewrite::LineState::Keep)
+            .collect();
         find_folds(&doc, &foldable)
     } else {
         vec![]
     };
-    let opts = RewriteOptions { markers, strip_ansi: true };
+    let opts = RewriteOptions {
+        markers,
+        strip_ansi: true,
+    };
     let r = render(&doc, &plan, &keep, &folds, opts);
     let ev = to_evictions(&r.edits, text);
     prop_assert_eq!(restore(&r.text, &ev).unwrap(), text);
     // never more lines out than in (markers replace runs, never add lines)
     prop_assert!(kompress_core::split_lines(&r.text).len() <= doc.lines.len());
-    prop_assert!(ev.iter().all(|e| e.kind != EvictionKind::Ansi || e.replacement.is_empty()));
+    prop_assert!(ev
+        .iter()
+        .all(|e| e.kind != EvictionKind::Ansi || e.replacement.is_empty()));
     Ok(())
 }
 
@@ -64,13 +73,28 @@ proptest! {
 
 #[test]
 fn fold_summary_keeps_every_parameter_byte_exact() {
-    let text = "Downloaded a-1.jar (12 kB)\nDownloaded b-2.jar (15 kB)\nDownloaded c-3.jar (9 kB)\nend\n";
+    let text =
+        "Downloaded a-1.jar (12 kB)\nDownloaded b-2.jar (15 kB)\nDownloaded c-3.jar (9 kB)\nend\n";
     let doc = tokenize(text);
     let folds = find_folds(&doc, &[true, true, true, false]);
     assert_eq!(folds.len(), 1);
     let keep = vec![1u8; doc.tokens.len()];
     let plan = plan_lines(&doc, &keep, &[], true);
-    let r = render(&doc, &plan, &keep, &folds, RewriteOptions { markers: true, strip_ansi: true });
-    assert!(r.text.starts_with("Downloaded a-1.jar (12 kB)\n[+2 like above: b 2 15 | c 3 9; ref="), "{}", r.text);
+    let r = render(
+        &doc,
+        &plan,
+        &keep,
+        &folds,
+        RewriteOptions {
+            markers: true,
+            strip_ansi: true,
+        },
+    );
+    assert!(
+        r.text
+            .starts_with("Downloaded a-1.jar (12 kB)\n[+2 like above: b 2 15 | c 3 9; ref="),
+        "{}",
+        r.text
+    );
     assert!(r.text.ends_with("]\nend\n"));
 }

@@ -33,7 +33,11 @@ impl StatPruner {
         let ls = score_lines(doc, &self.cfg, &self.signals);
         let mut out = PrunerScores::with_len(doc.tokens.len());
         for (li, (&k, &b)) in ls.keep.iter().zip(&ls.block).enumerate() {
-            let span = if b && !ls.harness_tail[li] { BLOCK_LOGIT } else { -BLOCK_LOGIT };
+            let span = if b && !ls.harness_tail[li] {
+                BLOCK_LOGIT
+            } else {
+                -BLOCK_LOGIT
+            };
             for t in doc.token_range_of_line(li) {
                 out.token_logits[t] = -k;
                 out.span_logits[t] = span;

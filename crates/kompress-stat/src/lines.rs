@@ -122,13 +122,26 @@ fn payload_start(l: &[u8]) -> (usize, bool) {
 /// `2019-12-09 12:32:03,123`), or None.
 fn timestamp_len(s: &[u8]) -> Option<usize> {
     let d = |i: usize| s.get(i).is_some_and(|b| b.is_ascii_digit());
-    if !(d(0) && d(1) && d(2) && d(3) && s.get(4) == Some(&b'-') && d(5) && d(6) && s.get(7) == Some(&b'-') && d(8) && d(9)) {
+    if !(d(0)
+        && d(1)
+        && d(2)
+        && d(3)
+        && s.get(4) == Some(&b'-')
+        && d(5)
+        && d(6)
+        && s.get(7) == Some(&b'-')
+        && d(8)
+        && d(9))
+    {
         return None;
     }
     let mut i = 10;
     if matches!(s.get(i), Some(b'T') | Some(b' ')) && d(i + 1) {
         i += 1;
-        while s.get(i).is_some_and(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b',' | b'Z' | b'+')) {
+        while s
+            .get(i)
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b',' | b'Z' | b'+'))
+        {
             i += 1;
         }
     }
@@ -198,7 +211,10 @@ fn is_exception_header(t: &[u8]) -> bool {
     };
     follows_ok
         && word.len() > 4
-        && (word.ends_with(b"Exception") || word.ends_with(b"Error") || word.ends_with(b"Throwable") || word.ends_with(b"Failure"))
+        && (word.ends_with(b"Exception")
+            || word.ends_with(b"Error")
+            || word.ends_with(b"Throwable")
+            || word.ends_with(b"Failure"))
 }
 
 fn hash_skip_digits(p: &[u8]) -> u64 {
@@ -248,7 +264,10 @@ pub fn facts(l: &[u8]) -> LineFacts {
     let (level, lv_len) = level_of(p);
     let body = &p[lv_len..];
     let body = body.strip_prefix(b" ").unwrap_or(body);
-    let trimmed_start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let trimmed_start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let t = &body[trimmed_start..];
     let (frame, name_off) = frame_of(t);
     LineFacts {
@@ -279,9 +298,18 @@ mod tests {
 
     #[test]
     fn java_python_frames_and_more_lines() {
-        assert_eq!(facts(b"\tat org.jfree.data.TimeSeries.createCopy(TimeSeries.java:883)").frame, FrameKind::Frame);
-        assert_eq!(facts(b"    at java.io.File.createNewFile (File.java:1026)").frame, FrameKind::Frame);
-        assert_eq!(facts(b"  File \"x.py\", line 3, in <module>").frame, FrameKind::Frame);
+        assert_eq!(
+            facts(b"\tat org.jfree.data.TimeSeries.createCopy(TimeSeries.java:883)").frame,
+            FrameKind::Frame
+        );
+        assert_eq!(
+            facts(b"    at java.io.File.createNewFile (File.java:1026)").frame,
+            FrameKind::Frame
+        );
+        assert_eq!(
+            facts(b"  File \"x.py\", line 3, in <module>").frame,
+            FrameKind::Frame
+        );
         assert_eq!(facts(b"\t... 23 more").frame, FrameKind::More);
         assert_eq!(facts(b"at the end of the day").frame, FrameKind::NotAFrame);
     }
@@ -296,13 +324,21 @@ mod tests {
 
     #[test]
     fn templates_ignore_numbers_only() {
-        assert_eq!(facts(b"Progress (1): 2.3/4.5 kB").template, facts(b"Progress (1): 9.1/4.5 kB").template);
-        assert_ne!(facts(b"-rw-r--r-- 1 root a.txt").template, facts(b"-rw-r--r-- 1 root b.txt").template);
+        assert_eq!(
+            facts(b"Progress (1): 2.3/4.5 kB").template,
+            facts(b"Progress (1): 9.1/4.5 kB").template
+        );
+        assert_ne!(
+            facts(b"-rw-r--r-- 1 root a.txt").template,
+            facts(b"-rw-r--r-- 1 root b.txt").template
+        );
     }
 
     #[test]
     fn exception_headers() {
-        assert!(facts(b"java.lang.IllegalArgumentException: Requires start <= end.").exception_header);
+        assert!(
+            facts(b"java.lang.IllegalArgumentException: Requires start <= end.").exception_header
+        );
         assert!(facts(b"Caused by: java.io.IOException").exception_header);
         assert!(facts(b"ValueError: bad").exception_header);
         assert!(!facts(b"Error handling is described below").exception_header);

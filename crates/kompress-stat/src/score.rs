@@ -38,11 +38,17 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
     for i in 0..n {
         clean_line(doc, i, &mut buf);
         let f = facts(&buf);
-        sev.push(if f.blank { Severity::None } else { signals.severity(&buf) });
+        sev.push(if f.blank {
+            Severity::None
+        } else {
+            signals.severity(&buf)
+        });
         harness.push(
             f.frame == FrameKind::Frame && {
                 let name = &buf[f.frame_name_hash_start.min(buf.len())..];
-                cfg.harness_frames.iter().any(|p| name.starts_with(p.as_bytes()))
+                cfg.harness_frames
+                    .iter()
+                    .any(|p| name.starts_with(p.as_bytes()))
             },
         );
         if !f.blank {
@@ -75,7 +81,11 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
         } else if f.exception_header {
             5.0
         } else {
-            let mut k = if is_log { cfg.log_line_keep } else { cfg.base_keep };
+            let mut k = if is_log {
+                cfg.log_line_keep
+            } else {
+                cfg.base_keep
+            };
             let reps = templates.get(&f.template).copied().unwrap_or(1).max(1) as f32;
             k -= cfg.repeat_penalty * reps.ln();
             if f.chatter {
@@ -100,7 +110,11 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
         };
         // inside an error block nothing but a harness tail or a blank line is evictable,
         // however often it repeats: repeated failures are still failures
-        let k = if block[i] && !harness_tail[i] && !f.blank { k.max(1.0) } else { k };
+        let k = if block[i] && !harness_tail[i] && !f.blank {
+            k.max(1.0)
+        } else {
+            k
+        };
         let k = if warn_cont[i] { k.max(0.5) } else { k };
         keep.push(k);
     }
@@ -124,7 +138,9 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
     // frames of a trace and the lines explaining a warning are coherent spans too: never
     // folded, never split
     let block: Vec<bool> = (0..n)
-        .map(|i| block[i] || warn_cont[i] || (fs[i].frame != FrameKind::NotAFrame && !harness_tail[i]))
+        .map(|i| {
+            block[i] || warn_cont[i] || (fs[i].frame != FrameKind::NotAFrame && !harness_tail[i])
+        })
         .collect();
     LineScores {
         keep,
@@ -154,7 +170,12 @@ fn warning_continuations(fs: &[LineFacts], sev: &[Severity]) -> Vec<bool> {
     let mut cont = vec![false; fs.len()];
     let mut open = false;
     for (i, f) in fs.iter().enumerate() {
-        if open && !f.blank && f.indented && f.level == Level::None && f.frame == FrameKind::NotAFrame {
+        if open
+            && !f.blank
+            && f.indented
+            && f.level == Level::None
+            && f.frame == FrameKind::NotAFrame
+        {
             cont[i] = true;
             continue;
         }
@@ -230,9 +251,13 @@ mod tests {
     fn log_chatter_is_evicted_and_errors_kept() {
         let mut t = String::new();
         for i in 0..30 {
-            t.push_str(&format!("[INFO] Downloading from central: https://repo/x/{i}/a-{i}.pom\n"));
+            t.push_str(&format!(
+                "[INFO] Downloading from central: https://repo/x/{i}/a-{i}.pom\n"
+            ));
         }
-        t.push_str("[INFO] BUILD FAILURE\n[ERROR] Failed to execute goal compile: Compilation failure\n");
+        t.push_str(
+            "[INFO] BUILD FAILURE\n[ERROR] Failed to execute goal compile: Compilation failure\n",
+        );
         let s = score(&t);
         assert!(s.keep[..30].iter().all(|k| *k < 0.0));
         assert!(s.keep[30] > 0.0 && s.keep[31] > 0.0);

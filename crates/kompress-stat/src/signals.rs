@@ -117,7 +117,11 @@ fn is_zero_count(line: &[u8], start: usize, end: usize) -> bool {
         .position(|b| !matches!(b, b' ' | b':' | b'=' | b'\t'))
         .map(|p| &rest[p..])
         .unwrap_or(&[]);
-    if after.first() == Some(&b'0') && !after.get(1).is_some_and(|b| b.is_ascii_digit() || *b == b'.') {
+    if after.first() == Some(&b'0')
+        && !after
+            .get(1)
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+    {
         return true;
     }
     let before = &line[..start];
@@ -132,8 +136,14 @@ mod tests {
     #[test]
     fn error_words_are_strong_and_warnings_medium() {
         let s = Signals::new();
-        assert_eq!(s.severity(b"[ERROR] Failed to execute goal"), Severity::Strong);
-        assert_eq!(s.severity(b"java.lang.IllegalArgumentException: x"), Severity::Strong);
+        assert_eq!(
+            s.severity(b"[ERROR] Failed to execute goal"),
+            Severity::Strong
+        );
+        assert_eq!(
+            s.severity(b"java.lang.IllegalArgumentException: x"),
+            Severity::Strong
+        );
         assert_eq!(s.severity(b"[WARNING] deprecated API"), Severity::Medium);
         assert_eq!(s.severity(b"[INFO] Building jar"), Severity::None);
     }
@@ -146,6 +156,9 @@ mod tests {
             Severity::None
         );
         assert_eq!(s.severity(b"0 errors, 0 warnings"), Severity::None);
-        assert_eq!(s.severity(b"Tests run: 5, Failures: 2, Errors: 0"), Severity::Strong);
+        assert_eq!(
+            s.severity(b"Tests run: 5, Failures: 2, Errors: 0"),
+            Severity::Strong
+        );
     }
 }

@@ -15,7 +15,11 @@ pub struct Chunk {
 /// Cuts the tokens into chunks whose summed `cost` (e.g. sub-word pieces per token) is at most
 /// `budget`. A single token costlier than the budget gets a chunk of its own (the model crate
 /// splits it further by pieces). Prefers to end chunks at line ends.
-pub fn chunk_tokens(doc: &TokenizedText, budget: usize, cost: impl Fn(usize) -> usize) -> Vec<Chunk> {
+pub fn chunk_tokens(
+    doc: &TokenizedText,
+    budget: usize,
+    cost: impl Fn(usize) -> usize,
+) -> Vec<Chunk> {
     assert!(budget > 0, "chunk budget must be > 0");
     let n = doc.tokens.len();
     let mut chunks = Vec::new();
@@ -73,7 +77,10 @@ mod tests {
         let d = tokenize(text.as_str());
         let ch = chunk_tokens(&d, 512, |_| 1);
         assert!(ch.iter().all(|c| c.tokens.len() <= 512));
-        assert_eq!(ch.iter().map(|c| c.tokens.len()).sum::<usize>(), d.tokens.len());
+        assert_eq!(
+            ch.iter().map(|c| c.tokens.len()).sum::<usize>(),
+            d.tokens.len()
+        );
     }
 
     proptest! {

@@ -45,7 +45,13 @@ pub fn tokenize(text: impl Into<Arc<str>>) -> TokenizedText {
     let mut line_tokens = Vec::with_capacity(lines.len() + 1);
     for (li, line) in lines.iter().enumerate() {
         line_tokens.push(tokens.len() as u32);
-        tokenize_line(bytes, line.start as usize, line.end as usize, li as u32, &mut tokens);
+        tokenize_line(
+            bytes,
+            line.start as usize,
+            line.end as usize,
+            li as u32,
+            &mut tokens,
+        );
     }
     line_tokens.push(tokens.len() as u32);
     TokenizedText {
@@ -130,7 +136,19 @@ mod tests {
     fn words_punct_space_and_ansi_are_separate_tokens() {
         let k = kinds("\x1b[1;31mERROR\x1b[m: foo_bar 42");
         let texts: Vec<_> = k.iter().map(|x| x.0.as_str()).collect();
-        assert_eq!(texts, ["\x1b[1;31m", "ERROR", "\x1b[m", ":", " ", "foo_bar", " ", "42"]);
+        assert_eq!(
+            texts,
+            [
+                "\x1b[1;31m",
+                "ERROR",
+                "\x1b[m",
+                ":",
+                " ",
+                "foo_bar",
+                " ",
+                "42"
+            ]
+        );
         assert_eq!(k[0].1, TokenKind::Ansi);
         assert_eq!(k[1].1, TokenKind::Word);
     }

@@ -31,8 +31,12 @@ fn texts(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             .filter(|l| !l.trim().is_empty())
             .enumerate()
             .map(|(i, l)| {
-                let v: serde_json::Value = serde_json::from_str(l).with_context(|| format!("{}:{}", path.display(), i + 1))?;
-                v["text"].as_str().map(str::to_string).with_context(|| format!("{}:{}: no \"text\" field", path.display(), i + 1))
+                let v: serde_json::Value = serde_json::from_str(l)
+                    .with_context(|| format!("{}:{}", path.display(), i + 1))?;
+                v["text"]
+                    .as_str()
+                    .map(str::to_string)
+                    .with_context(|| format!("{}:{}: no \"text\" field", path.display(), i + 1))
             })
             .collect()
     } else {
@@ -46,12 +50,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         println!("{report}");
         return Ok(());
     }
-    let path = a.data.context("--data is required (a JSONL set or a text file)")?;
+    let path = a
+        .data
+        .context("--data is required (a JSONL set or a text file)")?;
     let texts = texts(&path)?;
     let bytes: usize = texts.iter().map(String::len).sum();
     let floor = Floor::embedded_default();
     let mut pruner = StatPruner::default();
-    let cfg = CompressionConfig { mode: a.mode.unwrap_or_default(), ..Default::default() };
+    let cfg = CompressionConfig {
+        mode: a.mode.unwrap_or_default(),
+        ..Default::default()
+    };
     let mut secs = Vec::with_capacity(a.runs);
     let mut out_bytes = 0;
     for _ in 0..a.runs.max(1) {

@@ -54,7 +54,10 @@ struct Case {
 
 pub fn in_eval_split(id: &str) -> bool {
     use sha2::Digest;
-    sha2::Sha256::digest(id.as_bytes()).iter().fold(0u32, |r, b| (r * 256 + u32::from(*b)) % 3) == 0
+    sha2::Sha256::digest(id.as_bytes())
+        .iter()
+        .fold(0u32, |r, b| (r * 256 + u32::from(*b)) % 3)
+        == 0
 }
 
 #[derive(Default)]
@@ -71,7 +74,10 @@ struct Agg {
 }
 
 fn split_lines(s: &str) -> Vec<&str> {
-    kompress_core::split_lines(s).iter().map(|l| l.content(s)).collect()
+    kompress_core::split_lines(s)
+        .iter()
+        .map(|l| l.content(s))
+        .collect()
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -93,7 +99,10 @@ fn count_keep(labels: &[String], out: &str) -> (usize, usize) {
     for s in labels.iter().filter(|s| !s.is_empty()) {
         *need.entry(s).or_default() += 1;
     }
-    let kept = need.iter().map(|(s, k)| (*k).min(out.matches(s).count())).sum();
+    let kept = need
+        .iter()
+        .map(|(s, k)| (*k).min(out.matches(s).count()))
+        .sum();
     (kept, need.values().sum())
 }
 
@@ -106,7 +115,10 @@ fn line_keep(labels: &[String], out: &str) -> (usize, usize) {
     for l in labels.iter().filter(|l| !l.trim().is_empty()) {
         *need.entry(l).or_default() += 1;
     }
-    let kept = need.iter().map(|(l, k)| (*k).min(have.get(l).copied().unwrap_or(0))).sum();
+    let kept = need
+        .iter()
+        .map(|(l, k)| (*k).min(have.get(l).copied().unwrap_or(0)))
+        .sum();
     (kept, need.values().sum())
 }
 
@@ -124,7 +136,11 @@ fn ordered_keep(spans: &[String], out: &str) -> (usize, usize) {
 }
 
 fn ratio(a: (usize, usize)) -> String {
-    if a.1 == 0 { "-".into() } else { format!("{:.3}", a.0 as f64 / a.1 as f64) }
+    if a.1 == 0 {
+        "-".into()
+    } else {
+        format!("{:.3}", a.0 as f64 / a.1 as f64)
+    }
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -137,19 +153,24 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     fc.compression.markers &= !a.no_markers;
     fc.compression.validate()?;
-    let f = std::fs::File::open(&a.data).with_context(|| format!("opening {}", a.data.display()))?;
+    let f =
+        std::fs::File::open(&a.data).with_context(|| format!("opening {}", a.data.display()))?;
     let mut cases = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let c: Case = serde_json::from_str(&line).with_context(|| format!("{}:{}: not a case", a.data.display(), i + 1))?;
+        let c: Case = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a case", a.data.display(), i + 1))?;
         let keep = match a.split.as_str() {
             "all" => true,
             "eval" => in_eval_split(&c.id),
             "train" => !in_eval_split(&c.id),
-            other => anyhow::bail!(kompress_core::CoreError::config("split", format!("{other:?} is not one of: eval, train, all"))),
+            other => anyhow::bail!(kompress_core::CoreError::config(
+                "split",
+                format!("{other:?} is not one of: eval, train, all")
+            )),
         };
         if keep {
             cases.push(c);
@@ -159,16 +180,31 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let pipeline = settings::pipeline(&fc)?;
     let rt = super::runtime()?;
     let pb = indicatif::ProgressBar::new(cases.len() as u64);
-    pb.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed}<{eta}]")?);
+    pb.set_style(indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} {msg} [{elapsed}<{eta}]",
+    )?);
     let mut aggs: BTreeMap<String, Agg> = BTreeMap::new();
-    let mut outs = a.outputs.as_ref().map(|p| std::fs::File::create(p).map(std::io::BufWriter::new)).transpose()?;
+    let mut outs = a
+        .outputs
+        .as_ref()
+        .map(|p| std::fs::File::create(p).map(std::io::BufWriter::new))
+        .transpose()?;
     for c in &cases {
         pb.set_message(c.id.clone());
         let t0 = Instant::now();
-        let req = CompressRequest { transcript_id: c.id.clone(), format: Format::Text, input: c.text.clone(), config: fc.compression.clone() };
-        let resp = rt.block_on(pipeline.compress(req)).with_context(|| format!("case {}", c.id))?;
+        let req = CompressRequest {
+            transcript_id: c.id.clone(),
+            format: Format::Text,
+            input: c.text.clone(),
+            config: fc.compression.clone(),
+        };
+        let resp = rt
+            .block_on(pipeline.compress(req))
+            .with_context(|| format!("case {}", c.id))?;
         let ms = t0.elapsed().as_secs_f64() * 1e3;
-        let restored_ok = kompress_core::restore(&resp.output, &resp.evictions).map(|r| r == c.text).unwrap_or(false);
+        let restored_ok = kompress_core::restore(&resp.output, &resp.evictions)
+            .map(|r| r == c.text)
+            .unwrap_or(false);
         let out = &resp.output;
         for key in [c.source.clone(), "ALL".to_string()] {
             let g = aggs.entry(key).or_default();
@@ -186,7 +222,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             if !c.critical_lines.is_empty() {
                 let k = line_keep(&c.critical_lines, out);
                 g.line = (g.line.0 + k.0, g.line.1 + k.1);
-                let stripped: Vec<String> = c.critical_lines.iter().map(|l| strip_ansi(l)).collect();
+                let stripped: Vec<String> =
+                    c.critical_lines.iter().map(|l| strip_ansi(l)).collect();
                 let k = line_keep(&stripped, &strip_ansi(out));
                 g.linea = (g.linea.0 + k.0, g.linea.1 + k.1);
             }
@@ -229,7 +266,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let fails: usize = aggs.get("ALL").map_or(0, |g| g.restore_fail);
     if fails > 0 {
-        anyhow::bail!(kompress_core::CoreError::Restore { reason: format!("{fails} cases did not restore byte-exact") });
+        anyhow::bail!(kompress_core::CoreError::Restore {
+            reason: format!("{fails} cases did not restore byte-exact")
+        });
     }
     Ok(())
 }

@@ -23,7 +23,8 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut cfg = match &a.config {
         Some(p) => {
-            let src = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let src =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             ServeConfig::from_toml(&src).with_context(|| format!("config {}", p.display()))?
         }
         None => ServeConfig::default(),
