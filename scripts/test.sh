@@ -29,3 +29,5 @@ trap 'bash deploy/kafka/broker.sh stop --dir "$run_dir" >/dev/null 2>&1 || true;
 export KOMPRESS_TEST_BOOTSTRAP="$bootstrap"
 echo "test: Kafka broker at $KOMPRESS_TEST_BOOTSTRAP"
 cargo test --workspace
+# the proxy under the real openai/anthropic Python SDKs (fake upstream on loopback)
+bash scripts/serve/sdk_e2e.sh
