@@ -1,7 +1,7 @@
 //! `kompress score`: the kscore metrics, natively, over a JSONL set (../shared/data format).
 //! Every case is also restored and checked byte-exact against its input.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,6 +10,8 @@ use anyhow::Context;
 use kompress_core::{Format, Mode};
 use kompress_pipeline::CompressRequest;
 use serde::Deserialize;
+
+use kompress_eval::metrics::{crit_keep, line_keep, line_keep_noansi, ordered_keep};
 
 use crate::settings;
 
@@ -71,68 +73,6 @@ struct Agg {
     tok_out: usize,
     ms: Vec<f64>,
     restore_fail: usize,
-}
-
-fn split_lines(s: &str) -> Vec<&str> {
-    kompress_core::split_lines(s)
-        .iter()
-        .map(|l| l.content(s))
-        .collect()
-}
-
-fn strip_ansi(s: &str) -> String {
-    let doc = kompress_tokenize::tokenize(s);
-    let mut out = String::with_capacity(s.len());
-    let mut pos = 0;
-    for t in &doc.tokens {
-        if t.kind == kompress_core::TokenKind::Ansi {
-            out.push_str(&s[pos..t.start as usize]);
-            pos = t.end as usize;
-        }
-    }
-    out.push_str(&s[pos..]);
-    out
-}
-
-fn count_keep(labels: &[String], out: &str) -> (usize, usize) {
-    let mut need: HashMap<&str, usize> = HashMap::new();
-    for s in labels.iter().filter(|s| !s.is_empty()) {
-        *need.entry(s).or_default() += 1;
-    }
-    let kept = need
-        .iter()
-        .map(|(s, k)| (*k).min(out.matches(s).count()))
-        .sum();
-    (kept, need.values().sum())
-}
-
-fn line_keep(labels: &[String], out: &str) -> (usize, usize) {
-    let mut have: HashMap<&str, usize> = HashMap::new();
-    for l in split_lines(out) {
-        *have.entry(l).or_default() += 1;
-    }
-    let mut need: HashMap<&str, usize> = HashMap::new();
-    for l in labels.iter().filter(|l| !l.trim().is_empty()) {
-        *need.entry(l).or_default() += 1;
-    }
-    let kept = need
-        .iter()
-        .map(|(l, k)| (*k).min(have.get(l).copied().unwrap_or(0)))
-        .sum();
-    (kept, need.values().sum())
-}
-
-fn ordered_keep(spans: &[String], out: &str) -> (usize, usize) {
-    let mut cursor = 0;
-    let mut kept = 0;
-    let spans: Vec<&String> = spans.iter().filter(|s| !s.is_empty()).collect();
-    for s in &spans {
-        if let Some(j) = out[cursor..].find(s.as_str()) {
-            kept += 1;
-            cursor += j + s.len();
-        }
-    }
-    (kept, spans.len())
 }
 
 fn ratio(a: (usize, usize)) -> String {
@@ -214,7 +154,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             g.tok_in += bpe.encode_ordinary(&c.text).len();
             g.tok_out += bpe.encode_ordinary(out).len();
             if !c.critical_spans.is_empty() {
-                let k = count_keep(&c.critical_spans, out);
+                let k = crit_keep(&c.critical_spans, out);
                 let o = ordered_keep(&c.critical_spans, out);
                 g.crit = (g.crit.0 + k.0, g.crit.1 + k.1);
                 g.ord = (g.ord.0 + o.0, g.ord.1 + o.1);
@@ -222,9 +162,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             if !c.critical_lines.is_empty() {
                 let k = line_keep(&c.critical_lines, out);
                 g.line = (g.line.0 + k.0, g.line.1 + k.1);
-                let stripped: Vec<String> =
-                    c.critical_lines.iter().map(|l| strip_ansi(l)).collect();
-                let k = line_keep(&stripped, &strip_ansi(out));
+                let k = line_keep_noansi(&c.critical_lines, out);
                 g.linea = (g.linea.0 + k.0, g.linea.1 + k.1);
             }
         }
