@@ -29,7 +29,9 @@ fn check(text: &str, seed: u64, markers: bool, ultra: bool) -> Result<(), TestCa
         .tokens
         .iter()
         .enumerate()
-        .map(|(i, t)| u8::from(!(seed.wrapping_mul(i as u64 + 7) ^ t.line as u64).is_multiple_of(3)))
+        .map(|(i, t)| {
+            u8::from(!(seed.wrapping_mul(i as u64 + 7) ^ t.line as u64).is_multiple_of(3))
+        })
         .collect();
     let plan = plan_lines(&doc, &keep, &[], markers);
     let folds = if ultra {

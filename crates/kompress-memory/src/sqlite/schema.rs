@@ -53,8 +53,22 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path).map_err(MemoryError::sqlite("opening the database"))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(MemoryError::sqlite("setting the busy timeout"))?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(MemoryError::sqlite("switching to WAL"))?;
+    // Switching the journal mode does not wait on the busy handler: when another connection
+    // opens the same file at the same moment it fails with SQLITE_BUSY at once, so retry a
+    // bounded number of times.
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => break,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(MemoryError::sqlite("switching to WAL")(e)),
+        }
+    }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(MemoryError::sqlite("setting synchronous"))?;
     // 64 MiB page cache: index inserts at millions of rows stay in memory.
