@@ -162,7 +162,12 @@ cmd_start() {
   printf 'BROKERS=%s\nPORT_BASE=%s\n' "$BROKERS" "$PORT_BASE" >"$DIR/cluster.env"
   # A cluster id is 16 random bytes in URL-safe base64 without padding (what
   # `StorageTool random-uuid` prints), made here to save a JVM start.
-  cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # The id must not start with `-`: the tool's argument parser would read it as an option
+  # (seen once in 64 starts).
+  cid="-"
+  while [[ "$cid" == -* ]]; do
+    cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   local fpids=()
   for ((i = 1; i <= BROKERS; i++)); do
     write_node_config "$i"
