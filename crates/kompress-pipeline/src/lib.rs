@@ -4,12 +4,16 @@
 
 pub mod actors;
 pub mod assemble;
+pub mod blend;
 pub mod error;
+pub mod explain;
 pub mod jsonspan;
 pub mod pipeline;
 pub mod stages;
 pub mod transcript;
 
 pub use actors::PrunerFactory;
+pub use blend::BlendPruner;
 pub use error::PipelineError;
+pub use explain::{Explanation, HitCategory, StageMicros};
 pub use pipeline::{CompressRequest, CompressResponse, Pipeline, PipelineSettings, Stats};

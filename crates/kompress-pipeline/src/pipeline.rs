@@ -79,19 +79,19 @@ pub struct CompressResponse {
 }
 
 #[derive(Clone)]
-struct Addrs {
-    tok: Addr<TokenizerActor>,
-    floor: Addr<FloorActor>,
-    gate: Addr<GateActor>,
-    rw: Addr<RewriterActor>,
-    pruner: Addr<PrunerActor>,
+pub(crate) struct Addrs {
+    pub(crate) tok: Addr<TokenizerActor>,
+    pub(crate) floor: Addr<FloorActor>,
+    pub(crate) gate: Addr<GateActor>,
+    pub(crate) rw: Addr<RewriterActor>,
+    pub(crate) pruner: Addr<PrunerActor>,
 }
 
 #[derive(Clone)]
 pub struct Pipeline {
-    addrs: Addrs,
-    inflight: Arc<Semaphore>,
-    max_inflight: usize,
+    pub(crate) addrs: Addrs,
+    pub(crate) inflight: Arc<Semaphore>,
+    pub(crate) max_inflight: usize,
     pruner_name: Arc<str>,
 }
 
