@@ -28,7 +28,7 @@ pub struct Tokenize(pub Arc<str>);
 impl Handler<Tokenize> for TokenizerActor {
     type Result = MessageResult<Tokenize>;
     fn handle(&mut self, msg: Tokenize, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::debug_span!("tokenize", bytes = msg.0.len()).entered();
+        let _s = tracing::info_span!("tokenize", bytes = msg.0.len()).entered();
         MessageResult(Arc::new(kompress_tokenize::tokenize(msg.0)))
     }
 }
@@ -49,7 +49,7 @@ pub struct Scan(pub Arc<TokenizedText>);
 impl Handler<Scan> for FloorActor {
     type Result = MessageResult<Scan>;
     fn handle(&mut self, msg: Scan, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::debug_span!("floor.scan").entered();
+        let _s = tracing::info_span!("floor", op = "scan").entered();
         MessageResult(self.floor.mask(&msg.0))
     }
 }
@@ -65,7 +65,7 @@ pub struct Apply {
 impl Handler<Apply> for FloorActor {
     type Result = MessageResult<Apply>;
     fn handle(&mut self, mut msg: Apply, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::debug_span!("floor.apply").entered();
+        let _s = tracing::info_span!("floor", op = "apply").entered();
         stages::widen_spans(&msg.mask, &mut msg.keep);
         MessageResult(msg.keep)
     }
@@ -90,7 +90,7 @@ pub struct GateMsg {
 impl Handler<GateMsg> for GateActor {
     type Result = MessageResult<GateMsg>;
     fn handle(&mut self, m: GateMsg, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::debug_span!("gate", tokens = m.scores.token_logits.len()).entered();
+        let _s = tracing::info_span!("gate", tokens = m.scores.token_logits.len()).entered();
         MessageResult(stages::gate(
             &m.scores,
             &m.floor_bits,
@@ -120,7 +120,7 @@ pub struct Rewrite {
 impl Handler<Rewrite> for RewriterActor {
     type Result = MessageResult<Rewrite>;
     fn handle(&mut self, m: Rewrite, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::debug_span!("rewrite").entered();
+        let _s = tracing::info_span!("rewrite").entered();
         MessageResult(stages::rewrite(
             &m.doc,
             &m.keep,
@@ -140,9 +140,11 @@ pub type PrunerFactory = Box<dyn FnOnce() -> Result<Box<dyn Pruner>, CoreError> 
 #[rtype(result = "Result<PrunerScores, CoreError>")]
 pub struct Score(pub Arc<TokenizedText>);
 
+/// A queued text, its reply channel and the span of the request that sent it.
 type Waiting = (
     Arc<TokenizedText>,
     oneshot::Sender<Result<PrunerScores, CoreError>>,
+    tracing::Span,
 );
 
 pub struct PrunerActor {
@@ -173,18 +175,29 @@ impl PrunerActor {
         // work whose caller went away is dropped, not computed
         let batch: Vec<Waiting> = std::mem::take(&mut self.queue)
             .into_iter()
-            .filter(|(_, tx)| !tx.is_closed())
+            .filter(|(_, tx, _)| !tx.is_closed())
             .collect();
         self.queued_tokens = 0;
         if batch.is_empty() {
             return;
         }
-        let _s = tracing::debug_span!("prune", pruner = self.pruner.name(), batch = batch.len())
-            .entered();
-        let docs: Vec<&TokenizedText> = batch.iter().map(|(d, _)| d.as_ref()).collect();
-        match self.pruner.score_batch(&docs) {
+        // one `prune` span per request, under that request's span, open while its batch runs
+        let (name, n) = (self.pruner.name(), batch.len());
+        let spans: Vec<tracing::Span> = batch
+            .iter()
+            .map(|(d, _, parent)| {
+                tracing::info_span!(parent: parent, "prune", pruner = name, batch = n, tokens = d.tokens.len())
+            })
+            .collect();
+        let docs: Vec<&TokenizedText> = batch.iter().map(|(d, _, _)| d.as_ref()).collect();
+        let result = {
+            let _in = spans.first().map(tracing::Span::enter);
+            self.pruner.score_batch(&docs)
+        };
+        drop(spans);
+        match result {
             Ok(scores) if scores.len() == batch.len() => {
-                for ((_, tx), s) in batch.into_iter().zip(scores) {
+                for ((_, tx, _), s) in batch.into_iter().zip(scores) {
                     let _ = tx.send(Ok(s));
                 }
             }
@@ -194,7 +207,7 @@ impl PrunerActor {
                     scores.len(),
                     batch.len()
                 );
-                for (_, tx) in batch {
+                for (_, tx, _) in batch {
                     let _ = tx.send(Err(CoreError::Pruner {
                         pruner: self.pruner.name().into(),
                         reason: reason.clone(),
@@ -203,7 +216,7 @@ impl PrunerActor {
             }
             Err(e) => {
                 let reason = e.to_string();
-                for (_, tx) in batch {
+                for (_, tx, _) in batch {
                     let _ = tx.send(Err(CoreError::Pruner {
                         pruner: self.pruner.name().into(),
                         reason: reason.clone(),
@@ -237,9 +250,21 @@ impl Handler<Flush> for PrunerActor {
 impl Handler<Score> for PrunerActor {
     type Result = ResponseFuture<Result<PrunerScores, CoreError>>;
     fn handle(&mut self, msg: Score, ctx: &mut Self::Context) -> Self::Result {
+        self.enqueue(msg, tracing::Span::current(), ctx)
+    }
+}
+
+impl PrunerActor {
+    /// Queues a text for the next batch (see [`crate::traced`] for the span).
+    pub(crate) fn enqueue(
+        &mut self,
+        msg: Score,
+        span: tracing::Span,
+        ctx: &mut Context<Self>,
+    ) -> ResponseFuture<Result<PrunerScores, CoreError>> {
         let (tx, rx) = oneshot::channel();
         self.queued_tokens += msg.0.tokens.len();
-        self.queue.push((msg.0, tx));
+        self.queue.push((msg.0, tx, span));
         if self.queued_tokens >= self.budget {
             self.flush();
         } else if !self.flush_pending {

@@ -2,8 +2,8 @@
 //! document) and turns the rewriter's local edits into eviction records in container
 //! coordinates. Kept bytes are always copied from the input, never re-encoded.
 
-use kompress_core::{content_hash, Eviction, TokenKind, TokenizedText};
-use kompress_rewrite::Rewritten;
+use kompress_core::{content_hash, Eviction, EvictionKind, TokenKind, TokenizedText};
+use kompress_rewrite::{LocalEdit, Rewritten};
 
 use crate::jsonspan::{decoded_to_raw, escape};
 use crate::pipeline::{CompressResponse, Stats};
@@ -102,42 +102,16 @@ pub fn assemble(
             continue;
         }
         stats.segments_compressed += 1;
-        let base = seg.raw.start;
-        out.push_str(&input[pos..base]);
-        let raw = &input[seg.raw.clone()];
-        // decoded offset -> raw offset; identity when the literal has no escapes
-        let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\')))
-            .then(|| decoded_to_raw(raw, seg.text.len()));
-        let to_raw = |d: usize| map.as_ref().map_or(d, |m| m[d] as usize);
-        let mut lit_pos = 0usize;
-        for e in &r.edits {
-            let (rs, re) = (to_raw(e.start), to_raw(e.end));
-            out.push_str(&raw[lit_pos..rs]);
-            let replacement = if is_json {
-                let mut s = String::with_capacity(e.replacement.len() + 8);
-                escape(&e.replacement, &mut s);
-                s
-            } else {
-                e.replacement.clone()
-            };
-            out.push_str(&replacement);
-            let original = &raw[rs..re];
-            let decoded = &seg.text[e.start..e.end];
-            evictions.push(Eviction {
-                transcript_id: transcript_id.to_string(),
-                message_index: seg.message_index,
-                start: (base + rs) as u64,
-                end: (base + re) as u64,
-                original: original.to_string(),
-                replacement,
-                decoded: (original != decoded).then(|| decoded.to_string()),
-                handle: e.handle.clone(),
-                hash: content_hash(decoded),
-                kind: e.kind,
-            });
-            lit_pos = re;
-        }
-        out.push_str(&raw[lit_pos..]);
+        out.push_str(&input[pos..seg.raw.start]);
+        splice_segment(
+            input,
+            seg,
+            r.edits.iter().map(EditView::from),
+            is_json,
+            transcript_id,
+            &mut out,
+            &mut evictions,
+        );
         pos = seg.raw.end;
     }
     out.push_str(&input[pos..]);
@@ -147,4 +121,90 @@ pub fn assemble(
         evictions,
         stats,
     }
+}
+
+/// One edit of a segment's decoded text: bytes `[start, end)` give way to `replacement`.
+#[derive(Debug, Clone, Copy)]
+pub struct EditView<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub replacement: &'a str,
+    pub handle: &'a str,
+    pub kind: EvictionKind,
+}
+
+impl<'a> From<&'a LocalEdit> for EditView<'a> {
+    fn from(e: &'a LocalEdit) -> Self {
+        EditView {
+            start: e.start,
+            end: e.end,
+            replacement: &e.replacement,
+            handle: &e.handle,
+            kind: e.kind,
+        }
+    }
+}
+
+/// An eviction record whose offsets are in the coordinates of the text it was made from
+/// (what compressing that text alone returns).
+impl<'a> From<&'a Eviction> for EditView<'a> {
+    fn from(e: &'a Eviction) -> Self {
+        EditView {
+            start: e.start as usize,
+            end: e.end as usize,
+            replacement: &e.replacement,
+            handle: &e.handle,
+            kind: e.kind,
+        }
+    }
+}
+
+/// Writes the segment's raw literal (`input[seg.raw]`) to `out` with `edits` (in order, in
+/// decoded-text coordinates) applied, and pushes one eviction record per edit in container
+/// coordinates: raw byte offsets, `original` with its JSON escapes, `decoded` when the two
+/// differ. Replacements are JSON-escaped when the container is JSON.
+pub fn splice_segment<'a>(
+    input: &str,
+    seg: &Segment,
+    edits: impl IntoIterator<Item = EditView<'a>>,
+    is_json: bool,
+    transcript_id: &str,
+    out: &mut String,
+    evictions: &mut Vec<Eviction>,
+) {
+    let base = seg.raw.start;
+    let raw = &input[seg.raw.clone()];
+    // decoded offset -> raw offset; identity when the literal has no escapes
+    let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\')))
+        .then(|| decoded_to_raw(raw, seg.text.len()));
+    let to_raw = |d: usize| map.as_ref().map_or(d, |m| m[d] as usize);
+    let mut lit_pos = 0usize;
+    for e in edits {
+        let (rs, re) = (to_raw(e.start), to_raw(e.end));
+        out.push_str(&raw[lit_pos..rs]);
+        let replacement = if is_json {
+            let mut s = String::with_capacity(e.replacement.len() + 8);
+            escape(e.replacement, &mut s);
+            s
+        } else {
+            e.replacement.to_string()
+        };
+        out.push_str(&replacement);
+        let original = &raw[rs..re];
+        let decoded = &seg.text[e.start..e.end];
+        evictions.push(Eviction {
+            transcript_id: transcript_id.to_string(),
+            message_index: seg.message_index,
+            start: (base + rs) as u64,
+            end: (base + re) as u64,
+            original: original.to_string(),
+            replacement,
+            decoded: (original != decoded).then(|| decoded.to_string()),
+            handle: e.handle.to_string(),
+            hash: content_hash(decoded),
+            kind: e.kind,
+        });
+        lit_pos = re;
+    }
+    out.push_str(&raw[lit_pos..]);
 }

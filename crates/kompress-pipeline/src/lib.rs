@@ -10,6 +10,7 @@ pub mod explain;
 pub mod jsonspan;
 pub mod pipeline;
 pub mod stages;
+pub mod traced;
 pub mod transcript;
 
 pub use actors::PrunerFactory;

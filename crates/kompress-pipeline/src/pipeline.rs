@@ -15,7 +15,9 @@ use crate::actors::*;
 use crate::assemble::{assemble, SegmentResult};
 use crate::error::PipelineError;
 use crate::stages;
+use crate::traced::Traced;
 use crate::transcript::{self, Segment};
+use tracing::Instrument;
 
 pub struct PipelineSettings {
     /// Builds the pruner on its owner thread. Default: the statistical pruner.
@@ -190,9 +192,14 @@ impl Pipeline {
     }
 
     async fn run(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
-        let t0 = Instant::now();
+        // instrumented, not entered: a guard held across `.await` would leak the span into
+        // whatever else the thread polls meanwhile
         let span = tracing::info_span!("compress", transcript = %req.transcript_id, bytes = req.input.len());
-        let _e = span.enter();
+        self.run_in_span(req).instrument(span).await
+    }
+
+    async fn run_in_span(&self, req: CompressRequest) -> Result<CompressResponse, PipelineError> {
+        let t0 = Instant::now();
         req.config.validate()?;
         if req.input.is_empty() {
             return Err(kompress_core::CoreError::EmptyInput.into());
@@ -239,43 +246,43 @@ impl Pipeline {
         let a = &self.addrs;
         let doc = a
             .tok
-            .send(Tokenize(seg.text.as_str().into()))
+            .send(Traced::new(Tokenize(seg.text.as_str().into())))
             .await
             .map_err(|e| PipelineError::stage("tokenizer", e))?;
         let (scores, mask) = futures::join!(
-            a.pruner.send(Score(doc.clone())),
-            a.floor.send(Scan(doc.clone()))
+            a.pruner.send(Traced::new(Score(doc.clone()))),
+            a.floor.send(Traced::new(Scan(doc.clone())))
         );
         let scores = Arc::new(scores.map_err(|e| PipelineError::stage("pruner", e))??);
         let mask = Arc::new(mask.map_err(|e| PipelineError::stage("floor", e))?);
         let gated = a
             .gate
-            .send(GateMsg {
+            .send(Traced::new(GateMsg {
                 scores: scores.clone(),
                 floor_bits: stages::forced_line_bits(&doc, &mask),
                 params: stages::gate_params(&cfg),
                 target_ratio: cfg.target_ratio,
-            })
+            }))
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
         let keep = a
             .floor
-            .send(Apply {
+            .send(Traced::new(Apply {
                 mask: mask.clone(),
                 keep: gated.keep,
-            })
+            }))
             .await
             .map_err(|e| PipelineError::stage("floor", e))?;
         let in_block = stages::block_lines(&doc, &scores);
         let floor_hits = mask.hits.len();
         let rewritten =
-            a.rw.send(Rewrite {
+            a.rw.send(Traced::new(Rewrite {
                 doc: doc.clone(),
                 keep: keep.clone(),
                 mask,
                 in_block,
                 cfg,
-            })
+            }))
             .await
             .map_err(|e| PipelineError::stage("rewriter", e))?;
         Ok(SegmentResult::compressed(

@@ -9,8 +9,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use kompress_core::{content_hash, CompressionConfig, Eviction, Format};
-use kompress_pipeline::jsonspan::{self, decoded_to_raw, escape, JNode, JVal};
+use kompress_core::{CompressionConfig, Eviction, Format};
+use kompress_pipeline::assemble::{splice_segment, EditView};
+use kompress_pipeline::jsonspan::{self, JNode, JVal};
 use kompress_pipeline::transcript::{self, Segment};
 use kompress_pipeline::{CompressRequest, Pipeline};
 use lru::LruCache;
@@ -155,10 +156,10 @@ impl StableCompressor {
             }
             stats.segments_compressed += 1;
             out.push_str(&input[pos..seg.raw.start]);
-            splice(
+            splice_segment(
                 input,
                 seg,
-                &c.edits,
+                c.edits.iter().map(EditView::from),
                 is_json,
                 transcript_id,
                 &mut out,
@@ -223,52 +224,6 @@ impl StableCompressor {
         self.cache.lock().expect("cache lock").put(k, c.clone());
         Ok((Some(c), false))
     }
-}
-
-/// Writes the segment's raw literal with the edits applied, and the eviction records in
-/// container coordinates (raw bytes, JSON escapes kept in `original`).
-fn splice(
-    input: &str,
-    seg: &Segment,
-    edits: &[Eviction],
-    is_json: bool,
-    transcript_id: &str,
-    out: &mut String,
-    evictions: &mut Vec<Eviction>,
-) {
-    let raw = &input[seg.raw.clone()];
-    let map = (is_json && (raw.len() != seg.text.len() || raw.contains('\\')))
-        .then(|| decoded_to_raw(raw, seg.text.len()));
-    let to_raw = |d: u64| map.as_ref().map_or(d as usize, |m| m[d as usize] as usize);
-    let mut lit = 0usize;
-    for e in edits {
-        let (rs, re) = (to_raw(e.start), to_raw(e.end));
-        out.push_str(&raw[lit..rs]);
-        let replacement = if is_json {
-            let mut s = String::with_capacity(e.replacement.len() + 8);
-            escape(&e.replacement, &mut s);
-            s
-        } else {
-            e.replacement.clone()
-        };
-        out.push_str(&replacement);
-        let original = &raw[rs..re];
-        let decoded = &seg.text[e.start as usize..e.end as usize];
-        evictions.push(Eviction {
-            transcript_id: transcript_id.to_string(),
-            message_index: seg.message_index,
-            start: (seg.raw.start + rs) as u64,
-            end: (seg.raw.start + re) as u64,
-            original: original.to_string(),
-            replacement,
-            decoded: (original != decoded).then(|| decoded.to_string()),
-            handle: e.handle.clone(),
-            hash: content_hash(decoded),
-            kind: e.kind,
-        });
-        lit = re;
-    }
-    out.push_str(&raw[lit..]);
 }
 
 fn messages(root: &JNode) -> &[JNode] {
