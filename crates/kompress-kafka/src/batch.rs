@@ -184,7 +184,7 @@ fn retry_txn(
     }
 }
 
-async fn enqueue(
+pub(crate) async fn enqueue(
     producer: &FutureProducer,
     rec: &OutRecord,
 ) -> Result<rdkafka::producer::DeliveryFuture, KafkaError> {

@@ -176,7 +176,7 @@ pub async fn bench(cfg: StreamConfig, a: BenchArgs) -> Result<BenchReport, Kafka
     let mut children = Children(Vec::new());
     for i in 0..a.instances {
         let child = Command::new(&exe)
-            .args(["--compressor", &a.bench_compressor, "stream"])
+            .args(["stream", "--compressor", &a.bench_compressor])
             .env("KOMPRESS__KAFKA__BOOTSTRAP_SERVERS", &b)
             .env("KOMPRESS__KAFKA__GROUP_ID", &group)
             .env("KOMPRESS__KAFKA__INSTANCE_ID", format!("bench{i}"))

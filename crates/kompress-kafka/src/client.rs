@@ -44,6 +44,11 @@ impl BatchGate {
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
     }
+
+    /// Marks a revocation: buffered messages of the old assignment must be dropped.
+    pub fn bump_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 pub struct ProcessorContext {
@@ -62,7 +67,7 @@ impl ConsumerContext for ProcessorContext {
             if !self.gate.wait_idle(self.drain) {
                 tracing::warn!("rebalance: batch still in flight after {:?}", self.drain);
             }
-            self.gate.epoch.fetch_add(1, Ordering::SeqCst);
+            self.gate.bump_epoch();
             if self.delivery == Delivery::AtLeastOnce && tpl.count() > 0 {
                 if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
                     tracing::debug!("commit on revoke: {e}");

@@ -107,6 +107,8 @@ pub struct StreamConfig {
     pub topics: Topics,
     pub processing: Processing,
     pub compression: CompressionConfig,
+    /// The memory sink (`memory-sink` command); the processor ignores it.
+    pub memory_sink: crate::sink::MemorySinkSettings,
 }
 
 /// librdkafka properties the typed settings decide; passing them raw is an error.
@@ -226,6 +228,7 @@ impl StreamConfig {
                 ));
             }
         }
+        self.memory_sink.validate(k.session_timeout_ms)?;
         self.compression
             .validate()
             .map_err(|e| KafkaError::config("compression", e.to_string()))

@@ -17,11 +17,28 @@ pub const ENVELOPE_SCHEMA: &str =
 /// Why a record was dead-lettered. `kind()` is the `kompress-dlq-reason` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeadLetterReason {
-    InvalidUtf8 { offset: usize },
-    MalformedJson { detail: String },
-    Schema { detail: String },
-    Oversized { size: usize, limit: usize },
-    CompressInput { kind: String, detail: String },
+    InvalidUtf8 {
+        offset: usize,
+    },
+    MalformedJson {
+        detail: String,
+    },
+    Schema {
+        detail: String,
+    },
+    Oversized {
+        size: usize,
+        limit: usize,
+    },
+    CompressInput {
+        kind: String,
+        detail: String,
+    },
+    /// A memory-topic record that parses but that the store would refuse (empty tenant,
+    /// range out of order, id that is not the deterministic id).
+    InvalidRecord {
+        detail: String,
+    },
 }
 
 impl DeadLetterReason {
@@ -32,6 +49,7 @@ impl DeadLetterReason {
             DeadLetterReason::Schema { .. } => "schema",
             DeadLetterReason::Oversized { .. } => "oversized",
             DeadLetterReason::CompressInput { .. } => "compress_input",
+            DeadLetterReason::InvalidRecord { .. } => "invalid_record",
         }
     }
 
@@ -40,9 +58,9 @@ impl DeadLetterReason {
             DeadLetterReason::InvalidUtf8 { offset } => {
                 format!("invalid UTF-8 byte at offset {offset}")
             }
-            DeadLetterReason::MalformedJson { detail } | DeadLetterReason::Schema { detail } => {
-                detail.clone()
-            }
+            DeadLetterReason::MalformedJson { detail }
+            | DeadLetterReason::Schema { detail }
+            | DeadLetterReason::InvalidRecord { detail } => detail.clone(),
             DeadLetterReason::Oversized { size, limit } => {
                 format!("record of {size} bytes exceeds the limit of {limit} bytes")
             }

@@ -57,6 +57,13 @@ pub enum KafkaError {
     #[error("drain did not finish within {timeout_ms} ms")]
     DrainTimeout { timeout_ms: u64 },
 
+    #[error("memory store failed during {stage}: {source}")]
+    Store {
+        stage: &'static str,
+        #[source]
+        source: kompress_memory::MemoryError,
+    },
+
     #[error(transparent)]
     Core(#[from] kompress_core::CoreError),
 }
@@ -67,6 +74,17 @@ impl KafkaError {
             field: field.into(),
             reason: reason.into(),
         }
+    }
+
+    /// Whether the settings are at fault (bad file, unknown or invalid field).
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            KafkaError::Config { .. }
+                | KafkaError::ConfigFile { .. }
+                | KafkaError::ConfigParse { .. }
+                | KafkaError::Schema { .. }
+        )
     }
 
     pub fn client(stage: &'static str) -> impl FnOnce(rdkafka::error::KafkaError) -> Self {

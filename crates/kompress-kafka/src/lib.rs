@@ -5,6 +5,7 @@
 
 mod batch;
 pub mod bench;
+pub mod cli;
 pub mod client;
 pub mod compressor;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod processor;
 pub mod recompress;
 mod recompress_sink;
 pub mod records;
+pub mod sink;
 pub mod trace;
 pub mod transform;
 
@@ -25,3 +27,4 @@ pub use error::KafkaError;
 pub use line_sampler::LineSampler;
 pub use pipeline_compressor::PipelineCompressor;
 pub use processor::{run, Metrics};
+pub use sink::{run_sink, run_sink_with_store, MemorySinkSettings, SinkMetrics};

@@ -63,6 +63,13 @@ impl MemoryRecord {
         })
     }
 
+    /// The checks `put_batch` makes on every record (tenant/session present and short
+    /// enough, range in order, `id` is the deterministic id), so a writer can set a bad record
+    /// aside before it makes the store refuse a whole batch.
+    pub fn check(&self) -> Result<()> {
+        crate::store::check_record(self)
+    }
+
     /// The evicted text as the model saw it (JSON escapes decoded).
     pub fn text(&self) -> &str {
         self.eviction.text()

@@ -145,7 +145,7 @@ pub(crate) fn prepare(
 
 /// A record built by hand or read off a topic must still carry its deterministic id, or
 /// re-puts would stop being idempotent.
-fn check_record(r: &MemoryRecord) -> Result<()> {
+pub(crate) fn check_record(r: &MemoryRecord) -> Result<()> {
     check_scope("tenant", &r.tenant)?;
     check_scope("session", &r.session)?;
     if r.eviction.end < r.eviction.start {

@@ -234,11 +234,11 @@ pub fn spawn_processor(
 pub fn spawn_processor_bin(cfg: &StreamConfig, delay_ms: u64) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress-kafka"));
     cmd.args([
+        "stream",
         "--compressor",
         "line-sampler",
         "--delay-ms",
         &delay_ms.to_string(),
-        "stream",
     ]);
     let k = &cfg.kafka;
     let t = &cfg.topics;
