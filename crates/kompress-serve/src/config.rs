@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use kompress_core::CompressionConfig;
 use kompress_memory::MemoryConfig;
+use kompress_telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServeError;
@@ -30,6 +31,9 @@ pub struct ServeConfig {
     pub proxy: ProxyConfig,
     /// Where evictions are kept for `kompress_retrieve` / `POST /v1/retrieve`; none: not kept.
     pub memory: Option<MemoryConfig>,
+    /// Logs (stdout JSON by default) and OpenTelemetry export (off unless an OTLP endpoint
+    /// is set here or in `OTEL_EXPORTER_OTLP_ENDPOINT`); installed by the binary at start.
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,7 @@ impl Default for ServeConfig {
             compression: CompressionConfig::default(),
             proxy: ProxyConfig::default(),
             memory: None,
+            telemetry: TelemetryConfig::default(),
         }
     }
 }
@@ -154,6 +159,9 @@ impl ServeConfig {
         if let Some(m) = &self.memory {
             m.validate().map_err(|e| bad("memory", e.to_string()))?;
         }
+        self.telemetry
+            .validate()
+            .map_err(|e| bad("telemetry", e.to_string()))?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod metrics;
 pub mod playground;
 pub mod proxy;
+pub mod reqspan;
 pub mod server;
 pub mod stable;
 pub mod state;

@@ -11,13 +11,14 @@ use actix_web::{web, App, HttpServer};
 use futures::FutureExt;
 use kompress_pipeline::{Pipeline, PipelineSettings};
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::config::ServeConfig;
 use crate::error::ServeError;
 use crate::metrics::Metrics;
 use crate::stable::StableCompressor;
 use crate::state::AppState;
-use crate::{api, playground, proxy};
+use crate::{api, playground, proxy, reqspan};
 
 /// A bound server: run `server` (await it) and stop it through `handle`.
 pub struct Bound {
@@ -70,9 +71,12 @@ pub fn bind(state: web::Data<AppState>) -> Result<Bound, ServeError> {
                 let route = req.match_pattern().unwrap_or_else(|| "other".into());
                 let metrics = metrics.clone();
                 let t0 = Instant::now();
-                srv.call(req).map(move |res| {
+                let span = reqspan::request_span(&req, &route);
+                let call = span.in_scope(|| srv.call(req));
+                call.instrument(span.clone()).map(move |res| {
                     if let Ok(r) = &res {
                         let status = r.status().as_u16();
+                        reqspan::record_status(&span, status);
                         if let Some(e) = r.response().error() {
                             let kind = e.as_error::<ServeError>().map_or("http", ServeError::kind);
                             metrics.error(kind);
