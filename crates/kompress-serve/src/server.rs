@@ -109,7 +109,8 @@ pub async fn run(cfg: ServeConfig, settings: PipelineSettings) -> Result<(), Ser
     let pipeline = Pipeline::start(settings)?;
     let bound = bind(state(cfg, pipeline)?)?;
     tracing::info!(addr = %bound.addr, "kompress serve listening");
-    println!("kompress serve listening on http://{}", bound.addr);
+    // stderr: stdout carries the JSON log lines
+    eprintln!("kompress serve listening on http://{}", bound.addr);
     bound.server.await?;
     Ok(())
 }

@@ -97,9 +97,10 @@ async fn health_ready_and_metrics_answer() {
 
 #[actix_web::test]
 async fn errors_are_typed_json_with_a_status_per_kind() {
-    let mut cfg = ServeConfig::default();
-    cfg.max_body_bytes = 64 * 1024;
-    let b = serve(cfg);
+    let b = serve(ServeConfig {
+        max_body_bytes: 64 * 1024,
+        ..Default::default()
+    });
     let u = url(&b, "/v1/compress");
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
         (b"{\"text\": ".to_vec(), 400, "malformed_json"),
@@ -146,9 +147,10 @@ async fn errors_are_typed_json_with_a_status_per_kind() {
 
 #[actix_web::test]
 async fn saturated_service_answers_429_at_once() {
-    let mut cfg = ServeConfig::default();
-    cfg.max_inflight = 1;
-    let b = serve(cfg);
+    let b = serve(ServeConfig {
+        max_inflight: 1,
+        ..Default::default()
+    });
     let held = b.state.slot().expect("first slot");
     let (s, v) = post(
         &url(&b, "/v1/compress"),
