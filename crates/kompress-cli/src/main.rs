@@ -38,14 +38,17 @@ enum Command {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // `serve` installs its own subscriber ([telemetry]: JSON logs, OpenTelemetry export)
+    if !matches!(cli.cmd, Command::Serve(_)) {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let res = match cli.cmd {
         Command::Compress(a) => cmd::compress::run(a),
         Command::Restore(a) => cmd::restore::run(a),

@@ -36,6 +36,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         cfg.workers = w;
     }
     cfg.validate()?;
+    // logs and trace export from [telemetry] and OTEL_* variables; flushed when serve returns
+    let _telemetry = kompress_telemetry::init(&cfg.telemetry)?;
     actix_rt::System::new().block_on(kompress_serve::run(cfg, PipelineSettings::default()))?;
     Ok(())
 }
