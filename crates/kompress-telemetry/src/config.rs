@@ -23,6 +23,16 @@ pub enum LogFormat {
     Off,
 }
 
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    #[default]
+    Stdout,
+    /// For programs whose stdout carries results (e.g. counters printed at exit).
+    Stderr,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelemetryConfig {
@@ -40,6 +50,7 @@ pub struct TelemetryConfig {
     /// Which spans are exported (`tracing` filter directives).
     pub trace_filter: String,
     pub log_format: LogFormat,
+    pub log_stream: LogStream,
     /// Which events are logged (`tracing` filter directives); `KOMPRESS_LOG` overrides it.
     pub log_filter: String,
 }
@@ -53,6 +64,7 @@ impl Default for TelemetryConfig {
             otlp_timeout_ms: 10_000,
             trace_filter: "info".into(),
             log_format: LogFormat::Json,
+            log_stream: LogStream::Stdout,
             log_filter: "info".into(),
         }
     }
@@ -269,9 +281,12 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_rejected_in_toml() {
-        let ok: TelemetryConfig =
-            toml::from_str("otlp_endpoint = \"http://c:4318\"\nlog_format = \"text\"").unwrap();
+        let ok: TelemetryConfig = toml::from_str(
+            "otlp_endpoint = \"http://c:4318\"\nlog_format = \"text\"\nlog_stream = \"stderr\"",
+        )
+        .unwrap();
         assert_eq!(ok.log_format, LogFormat::Text);
+        assert_eq!(ok.log_stream, LogStream::Stderr);
         let err = toml::from_str::<TelemetryConfig>("otlp_endpont = \"x\"").unwrap_err();
         assert!(err.to_string().contains("otlp_endpont"), "{err}");
     }

@@ -8,11 +8,12 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
-use crate::config::{parse_filter, LogFormat, Resolved, TelemetryConfig};
+use crate::config::{parse_filter, LogFormat, LogStream, Resolved, TelemetryConfig};
 use crate::error::TelemetryError;
 
 /// Keeps the exporter alive; dropping it flushes the spans still buffered and stops export.
@@ -87,17 +88,21 @@ pub fn build(
     resolved: Resolved,
 ) -> Result<(impl tracing::Subscriber + Send + Sync, TelemetryGuard), TelemetryError> {
     let log_filter = parse_filter("log_filter", &resolved.log_filter)?;
+    let writer = match cfg.log_stream {
+        LogStream::Stdout => BoxMakeWriter::new(std::io::stdout),
+        LogStream::Stderr => BoxMakeWriter::new(std::io::stderr),
+    };
     let logs: Option<BoxedLayer> = match cfg.log_format {
         LogFormat::Json => Some(
             tracing_subscriber::fmt::layer()
                 .json()
-                .with_writer(std::io::stdout)
+                .with_writer(writer)
                 .with_filter(log_filter)
                 .boxed(),
         ),
         LogFormat::Text => Some(
             tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stdout)
+                .with_writer(writer)
                 .with_ansi(false)
                 .with_filter(log_filter)
                 .boxed(),

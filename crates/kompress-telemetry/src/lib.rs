@@ -9,7 +9,7 @@ mod error;
 mod init;
 mod propagate;
 
-pub use config::{LogFormat, Resolved, TelemetryConfig, TRACES_PATH};
+pub use config::{LogFormat, LogStream, Resolved, TelemetryConfig, TRACES_PATH};
 pub use error::TelemetryError;
 pub use init::{build, init, init_as, TelemetryGuard};
 pub use propagate::{set_remote_parent, traceparent_of, TRACEPARENT, TRACESTATE};
