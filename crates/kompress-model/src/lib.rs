@@ -25,6 +25,7 @@ pub mod adapter;
 pub mod chunk;
 pub mod hf;
 pub mod pruner;
+pub mod speed;
 
 pub use adapter::AdapterConfig;
 pub use chunk::Chunk;

@@ -145,6 +145,19 @@ impl PrunerModel {
         v
     }
 
+    /// Parameters of the encoder's matrix multiplications (embedding tables excluded) plus the
+    /// heads: about half the forward FLOPs per token, before attention.
+    pub fn matmul_parameter_count(&self) -> i64 {
+        let count = |vs: &nn::VarStore| -> i64 {
+            vs.variables()
+                .iter()
+                .filter(|(name, _)| !name.contains("embeddings"))
+                .map(|(_, t)| t.numel() as i64)
+                .sum()
+        };
+        count(&self.base) + count(&self.adapt)
+    }
+
     /// Last hidden states `[batch, seq, hidden]`.
     pub fn encode(&self, ids: &Tensor, mask: &Tensor) -> Tensor {
         match &self.encoder {
