@@ -24,6 +24,12 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
             };
         }
         if matches!(
+            cause.downcast_ref::<kompress_model::ModelError>(),
+            Some(kompress_model::ModelError::InvalidConfig { .. })
+        ) {
+            return CONFIG;
+        }
+        if matches!(
             cause.downcast_ref::<PipelineError>(),
             Some(PipelineError::Floor(_))
         ) {

@@ -6,6 +6,7 @@
 
 mod cmd;
 mod exit;
+mod pruners;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,10 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Serve the HTTP compress API, the OpenAI/Anthropic proxy, /metrics and the playground.
     Serve(cmd::serve::Args),
+    /// Train the learned pruner (LoRA + heads) from a JSON settings file.
+    Train(cmd::train::TrainArgs),
+    /// Self-labelling: relabel training data with a trained model + the floor as the oracle.
+    Relabel(cmd::train::RelabelArgs),
 }
 
 fn main() {
@@ -56,6 +61,8 @@ fn main() {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Train(a) => cmd::train::run_train(a),
+        Command::Relabel(a) => cmd::train::run_relabel(a),
     };
     if let Err(e) = res {
         eprintln!("kompress: {e:#}");

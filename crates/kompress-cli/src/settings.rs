@@ -1,5 +1,6 @@
-//! `kompress.toml`: `[compression]` (kompress_core::CompressionConfig) and `[stat]`
-//! (kompress_stat::StatConfig), plus the floor file. Flags override the file.
+//! `kompress.toml`: `[compression]` (kompress_core::CompressionConfig), `[stat]`
+//! (kompress_stat::StatConfig), `[pruner]` (which pruner, which model), plus the floor file.
+//! Flags override the file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,14 +9,17 @@ use anyhow::Context;
 use kompress_core::CompressionConfig;
 use kompress_floor::Floor;
 use kompress_pipeline::{Pipeline, PipelineSettings};
-use kompress_stat::{StatConfig, StatPruner};
+use kompress_stat::StatConfig;
 use serde::Deserialize;
+
+use crate::pruners::PrunerSpec;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FileConfig {
     pub compression: CompressionConfig,
     pub stat: StatConfig,
+    pub pruner: PrunerSpec,
     /// A floor pattern file (TOML) replacing the embedded default.
     pub floor: Option<PathBuf>,
 }
@@ -29,19 +33,58 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let cfg: FileConfig = toml::from_str(&src)
         .map_err(|e| kompress_core::CoreError::config(p.display().to_string(), e.to_string()))?;
     cfg.compression.validate()?;
+    cfg.pruner.validate()?;
     Ok(cfg)
 }
 
-pub fn pipeline(fc: &FileConfig) -> anyhow::Result<Pipeline> {
-    let floor = match &fc.floor {
+pub fn floor(fc: &FileConfig) -> anyhow::Result<Floor> {
+    Ok(match &fc.floor {
         Some(p) => Floor::from_file(p).map_err(kompress_pipeline::PipelineError::from)?,
         None => Floor::embedded_default(),
-    };
+    })
+}
+
+/// Pipeline settings for the configured pruner and floor (other knobs at their defaults).
+pub fn pipeline_settings(fc: &FileConfig) -> anyhow::Result<PipelineSettings> {
+    let floor = floor(fc)?;
+    let spec = fc.pruner.clone();
     let stat = fc.stat.clone();
-    let settings = PipelineSettings {
-        pruner: Box::new(move || Ok(Box::new(StatPruner::new(stat)))),
+    Ok(PipelineSettings {
+        pruner: Box::new(move || spec.build(&stat)),
         floor: Arc::new(floor),
+        batch_token_budget: fc.pruner.batch_token_budget(),
         ..PipelineSettings::default()
-    };
-    Ok(Pipeline::start(settings)?)
+    })
+}
+
+pub fn pipeline(fc: &FileConfig) -> anyhow::Result<Pipeline> {
+    Ok(Pipeline::start(pipeline_settings(fc)?)?)
+}
+
+/// The flags every pipeline-running command shares: `--pruner`, `--model`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PrunerFlags {
+    /// Which pruner scores tokens: stat (statistical, no model), learned (the tch model), or
+    /// blend (learned and statistical logits averaged). Overrides `[pruner] kind`.
+    #[arg(long, value_enum)]
+    pub pruner: Option<crate::pruners::PrunerKind>,
+    /// A model directory for the learned pruner (default: models/default, or $KOMPRESS_MODEL).
+    /// Implies `--pruner learned` unless --pruner says otherwise.
+    #[arg(long, env = "KOMPRESS_MODEL")]
+    pub model: Option<PathBuf>,
+}
+
+impl PrunerFlags {
+    pub fn apply(&self, fc: &mut FileConfig) -> anyhow::Result<()> {
+        if let Some(m) = &self.model {
+            fc.pruner.model = Some(m.clone());
+            if self.pruner.is_none() && fc.pruner.kind == crate::pruners::PrunerKind::Stat {
+                fc.pruner.kind = crate::pruners::PrunerKind::Learned;
+            }
+        }
+        if let Some(k) = self.pruner {
+            fc.pruner.kind = k;
+        }
+        fc.pruner.validate()
+    }
 }

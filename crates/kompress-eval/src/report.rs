@@ -127,3 +127,36 @@ pub fn rss_table(points: &[RssPoint]) -> String {
     }
     s
 }
+
+/// The learned pruner's throughput against the device's measured GEMM rate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelSpeedRow {
+    pub name: String,
+    pub device: String,
+    pub threads: i32,
+    pub pieces: usize,
+    pub pieces_per_s: f64,
+    pub flops_per_piece: f64,
+    pub achieved_gflops: f64,
+    pub gemm_gflops: f64,
+}
+
+pub fn model_speed_table(rows: &[ModelSpeedRow]) -> String {
+    let mut s = String::from("| model | device | threads | pieces | pieces/s | MFLOPs/piece | achieved GFLOP/s | GEMM GFLOP/s (same device) | share of GEMM |\n|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0}% |",
+            r.name,
+            r.device,
+            r.threads,
+            r.pieces,
+            r.pieces_per_s,
+            r.flops_per_piece / 1e6,
+            r.achieved_gflops,
+            r.gemm_gflops,
+            100.0 * r.achieved_gflops / r.gemm_gflops.max(1e-9)
+        );
+    }
+    s
+}

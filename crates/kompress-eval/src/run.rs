@@ -12,7 +12,7 @@ use crate::harness::{combined_keep, Bench, SystemResult};
 use crate::machine::Machine;
 use crate::plot::{self, Series};
 use crate::speed::{self, RssPoint, StageReport};
-use crate::systems::{self, parse_system, Chooser, Rate};
+use crate::systems::{self, parse_system, Chooser, Rate, SharedPruner};
 use crate::{report, EvalError};
 
 /// Where the peer wrapper lives and which Python runs it.
@@ -40,9 +40,38 @@ const LEARNED_ROWS: [&str; 4] = [
     "learned, no floor, no self-labelling round",
 ];
 
+/// A learned pruner under a label (e.g. `final`, `round0`), shared by every system built on it.
+#[derive(Clone)]
+pub struct LearnedModel {
+    pub label: String,
+    pub pruner: SharedPruner,
+}
+
+/// Two systems per model: with the floor (the product) and without it.
+pub fn learned_systems(models: &[LearnedModel]) -> Vec<systems::System> {
+    models
+        .iter()
+        .flat_map(|m| {
+            [true, false].map(|floor| {
+                let name = if floor {
+                    format!("learned {} + floor", m.label)
+                } else {
+                    format!("learned {}, no floor", m.label)
+                };
+                systems::pruner_system(&name, m.pruner.clone(), Mode::Safe, None, floor)
+            })
+        })
+        .collect()
+}
+
 /// Identity, the statistical pruner (safe, ultra), random and TextRank at the keep rate
 /// stat-safe reached on each case, the floor alone, the learned rows and the peer.
-pub fn standard(bench: &Bench<'_>, peer: &PeerOutputs) -> Result<Vec<SystemResult>, EvalError> {
+/// `learned` = None: the learned rows are listed as unavailable with the reason given.
+pub fn standard(
+    bench: &Bench<'_>,
+    peer: &PeerOutputs,
+    learned: Result<&mut [systems::System], &str>,
+) -> Result<Vec<SystemResult>, EvalError> {
     let mut out = Vec::new();
     out.push(bench.run(&mut parse_system("identity")?)?);
     let safe = bench.run(&mut systems::stat_system("stat-safe", Mode::Safe, None))?;
@@ -66,8 +95,17 @@ pub fn standard(bench: &Bench<'_>, peer: &PeerOutputs) -> Result<Vec<SystemResul
         "regex floor only",
         Chooser::FloorOnly,
     ))?);
-    for name in LEARNED_ROWS {
-        out.push(SystemResult::unavailable(name, "not available in this build (kompress-eval has no learned-pruner backend and models/default holds no checkpoint)"));
+    match learned {
+        Ok(systems) => {
+            for sys in systems.iter_mut() {
+                out.push(bench.run(sys)?);
+            }
+        }
+        Err(why) => {
+            for name in LEARNED_ROWS {
+                out.push(SystemResult::unavailable(name, why));
+            }
+        }
     }
     match peer {
         Ok((version, outs)) => {
@@ -128,11 +166,28 @@ pub fn series_json(s: &[Series]) -> Vec<SeriesJson> {
         .collect()
 }
 
-/// The ensemble of `specs` on the bench.
-pub fn run_ensemble(bench: &Bench<'_>, specs: &[String]) -> Result<EnsembleReport, EvalError> {
+/// The ensemble of `specs` on the bench. A spec naming a learned model's label (`learned:LABEL`)
+/// votes with that model + floor; any other spec goes through [`parse_system`].
+pub fn run_ensemble(
+    bench: &Bench<'_>,
+    specs: &[String],
+    models: &[LearnedModel],
+) -> Result<EnsembleReport, EvalError> {
     let mut voters = specs
         .iter()
-        .map(|s| parse_system(s))
+        .map(|s| match s.strip_prefix("learned:") {
+            Some(label) => models
+                .iter()
+                .find(|m| m.label == label)
+                .map(|m| systems::pruner_system(s, m.pruner.clone(), Mode::Safe, None, true))
+                .ok_or_else(|| {
+                    EvalError::config(
+                        "ensemble",
+                        format!("{s:?}: no model labelled {label:?} was given"),
+                    )
+                }),
+            None => parse_system(s),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     ensemble::run(bench, &mut voters)
 }
@@ -145,6 +200,10 @@ pub struct ReportSetup<'a> {
     pub ratios: Vec<f32>,
     pub peer: Option<PeerSetup>,
     pub ensemble: Vec<String>,
+    /// Learned models for the eval-split rows and `learned:LABEL` voters.
+    pub learned: Vec<LearnedModel>,
+    /// The learned pruner's measured throughput (empty: no model given).
+    pub model_speed: Vec<report::ModelSpeedRow>,
     pub rss_sizes: Vec<usize>,
     /// Measures one RSS point (the CLI runs a child process per size).
     pub rss_point: &'a dyn Fn(usize) -> Result<RssPoint, EvalError>,
@@ -175,7 +234,13 @@ pub fn full_report(setup: &ReportSetup<'_>, log: &dyn Fn(&str)) -> Result<String
     for (split, cases) in [(Split::Eval, &eval_cases), (Split::All, &all_cases)] {
         log(&format!("main table, split {}", split.name()));
         let bench = Bench::new(cases)?;
-        let results = standard(&bench, &peer)?;
+        let mut learned = learned_systems(&setup.learned);
+        let rows = match (split, learned.is_empty()) {
+            (_, true) => Err("no model given (kompress eval --model LABEL=DIR)"),
+            (Split::Eval, false) => Ok(&mut learned[..]),
+            _ => Err("eval split only: the models were trained on the training split"),
+        };
+        let results = standard(&bench, &peer, rows)?;
         md.push_str(&format!(
             "## Quality, {} split ({} cases)\n\n{}\n{}\n",
             split.name(),
@@ -211,7 +276,7 @@ pub fn full_report(setup: &ReportSetup<'_>, log: &dyn Fn(&str)) -> Result<String
     );
     md.push_str(&format!("\n## Pareto: savings vs critical keep (eval split)\n\n{}\n![pareto](pareto_eval.svg)\n\nTarget ratios: {:?}.\n", machine.stamp(), setup.ratios));
     log("ensemble, eval split");
-    let ens = run_ensemble(&eval_bench, &setup.ensemble)?;
+    let ens = run_ensemble(&eval_bench, &setup.ensemble, &setup.learned)?;
     md.push_str(&format!(
         "\n## Ensemble voting (eval split): {}\n\n{}\n{}",
         setup.ensemble.join(", "),
@@ -230,7 +295,20 @@ pub fn full_report(setup: &ReportSetup<'_>, log: &dyn Fn(&str)) -> Result<String
         speed::time_stages("generated log, 8 MB", &speed::generate_log(8 << 20, 3), 3),
     ];
     let memcpy = speed::memcpy_gb_per_s();
-    md.push_str(&format!("\n## Speed per stage (CPU, one thread, statistical pruner)\n\n{}\n{}\nGPU: no GPU available to this task. Model FLOPs row: not available (no learned checkpoint in this build).\n", machine.stamp(), report::stage_table(&stages, memcpy)));
+    md.push_str(&format!("\n## Speed per stage (CPU, one thread, statistical pruner)\n\n{}\n{}\nGPU: no GPU available to this task.\n", machine.stamp(), report::stage_table(&stages, memcpy)));
+    if setup.model_speed.is_empty() {
+        md.push_str("\nLearned pruner speed: not measured (no model given).\n");
+    } else {
+        md.push_str(&format!(
+            "\n## Learned pruner speed vs the hardware limit\n\n{}\n{}",
+            machine.stamp(),
+            report::model_speed_table(&setup.model_speed)
+        ));
+        json.insert(
+            "model_speed".into(),
+            serde_json::to_value(&setup.model_speed)?,
+        );
+    }
     json.insert("stages".into(), serde_json::to_value(&stages)?);
     json.insert("memcpy_gb_per_s".into(), memcpy.into());
     log("peak RSS vs input size");

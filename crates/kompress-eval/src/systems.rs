@@ -3,8 +3,9 @@
 //! they choose to keep.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use kompress_core::{CompressionConfig, Mode, Pruner, TokenizedText};
+use kompress_core::{CompressionConfig, CoreError, Mode, Pruner, PrunerScores, TokenizedText};
 use kompress_floor::{Floor, FloorMask};
 use kompress_pipeline::stages;
 use kompress_stat::{StatConfig, StatPruner};
@@ -74,8 +75,43 @@ pub enum Chooser {
     FloorOnly,
     /// TextRank over lines, top lines until `ratio` of tokens; no floor.
     TextRank { rate: Rate },
-    /// The statistical pruner through the product's gate and floor.
-    Stat { pruner: Box<StatPruner> },
+    /// A pruner (statistical, learned, blend) through the product's gate, with or without the
+    /// floor's forced lines and span widening.
+    Scored {
+        pruner: SharedPruner,
+        use_floor: bool,
+    },
+}
+
+/// A pruner whose scores are remembered per case, so that several systems built on the same
+/// model (with and without the floor, ensemble voters) run it once per text.
+#[derive(Clone)]
+pub struct SharedPruner(Arc<Mutex<ScoreCache>>);
+
+struct ScoreCache {
+    pruner: Box<dyn Pruner>,
+    scores: HashMap<(String, usize), PrunerScores>,
+}
+
+impl SharedPruner {
+    pub fn new(pruner: Box<dyn Pruner>) -> SharedPruner {
+        SharedPruner(Arc::new(Mutex::new(ScoreCache {
+            pruner,
+            scores: HashMap::new(),
+        })))
+    }
+
+    /// Scores of case `id` (its text tokenised as `doc`), computed once.
+    pub fn scores(&self, id: &str, doc: &TokenizedText) -> Result<PrunerScores, CoreError> {
+        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (id.to_string(), doc.text.len());
+        if let Some(s) = c.scores.get(&key) {
+            return Ok(s.clone());
+        }
+        let s = c.pruner.score_batch(&[doc])?.pop().unwrap_or_default();
+        c.scores.insert(key, s.clone());
+        Ok(s)
+    }
 }
 
 /// One system: a chooser plus the config the rewriter renders with.
@@ -121,6 +157,18 @@ impl Choice {
 
 /// The statistical pruner with its mode and an optional keep ratio.
 pub fn stat_system(name: &str, mode: Mode, target_ratio: Option<f32>) -> System {
+    let pruner = SharedPruner::new(Box::new(StatPruner::new(StatConfig::default())));
+    pruner_system(name, pruner, mode, target_ratio, true)
+}
+
+/// Any pruner through the product's gate and rewriter, with or without the floor.
+pub fn pruner_system(
+    name: &str,
+    pruner: SharedPruner,
+    mode: Mode,
+    target_ratio: Option<f32>,
+    use_floor: bool,
+) -> System {
     let cfg = CompressionConfig {
         mode,
         target_ratio,
@@ -128,9 +176,7 @@ pub fn stat_system(name: &str, mode: Mode, target_ratio: Option<f32>) -> System 
     };
     System {
         name: name.to_string(),
-        chooser: Chooser::Stat {
-            pruner: Box::new(StatPruner::new(StatConfig::default())),
-        },
+        chooser: Chooser::Scored { pruner, use_floor },
         cfg,
     }
 }
@@ -229,27 +275,31 @@ impl System {
                     use_floor: false,
                 }
             }
-            Chooser::Stat { pruner } => {
+            Chooser::Scored { pruner, use_floor } => {
                 let scores = pruner
-                    .score_batch(&[doc])
+                    .scores(id, doc)
                     .map_err(|source| EvalError::Compress {
                         id: id.to_string(),
                         source,
-                    })?
-                    .pop()
-                    .unwrap_or_default();
-                let bits = stages::forced_line_bits(doc, &p.mask);
+                    })?;
+                let bits = if *use_floor {
+                    stages::forced_line_bits(doc, &p.mask)
+                } else {
+                    vec![0u32; doc.tokens.len().div_ceil(32)]
+                };
                 let mut g = stages::gate(
                     &scores,
                     &bits,
                     &stages::gate_params(&self.cfg),
                     self.cfg.target_ratio,
                 );
-                stages::widen_spans(&p.mask, &mut g.keep);
+                if *use_floor {
+                    stages::widen_spans(&p.mask, &mut g.keep);
+                }
                 Choice {
                     keep: g.keep,
                     in_block: stages::block_lines(doc, &scores),
-                    use_floor: true,
+                    use_floor: *use_floor,
                 }
             }
         };

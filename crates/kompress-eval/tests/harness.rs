@@ -30,7 +30,7 @@ fn standard_run_has_every_system_and_the_expected_json_keys() {
     let cases = load_cases(&fixture(), Split::All).unwrap();
     let bench = Bench::new(&cases).unwrap();
     let peer: run::PeerOutputs = Err("not run in this test".into());
-    let results = run::standard(&bench, &peer).unwrap();
+    let results = run::standard(&bench, &peer, Err("no model in this test")).unwrap();
     let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
     for want in [
         "identity",
@@ -97,7 +97,7 @@ fn ensemble_reports_every_voter_and_rule_with_strata() {
         "textrank@0.3".to_string(),
         "random@0.3".to_string(),
     ];
-    let e = run::run_ensemble(&bench, &specs).unwrap();
+    let e = run::run_ensemble(&bench, &specs, &[]).unwrap();
     assert_eq!(
         e.columns,
         vec![

@@ -9,6 +9,8 @@ use crate::settings;
 
 #[derive(clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub pruner: crate::settings::PrunerFlags,
     /// Input file, or - for stdin.
     #[arg(default_value = "-")]
     input: PathBuf,
@@ -58,6 +60,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut fc = settings::load(a.config.as_deref())?;
+    a.pruner.apply(&mut fc)?;
     let c = &mut fc.compression;
     if let Some(m) = a.mode {
         c.mode = m;

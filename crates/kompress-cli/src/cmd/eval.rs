@@ -31,7 +31,8 @@ pub struct Args {
     /// Keep ratios for the Pareto sweep.
     #[arg(long, value_delimiter = ',', default_value = "0.1,0.2,0.3,0.5,0.7,0.9")]
     ratios: Vec<f32>,
-    /// Voters: identity, floor, stat-safe[@R], stat-ultra[@R], textrank@R, random@R.
+    /// Voters: identity, floor, stat-safe[@R], stat-ultra[@R], textrank@R, random@R,
+    /// learned:LABEL (a --model).
     #[arg(long, value_delimiter = ',')]
     ensemble: Vec<String>,
     /// and | or | K-of-N: the rule to print first (every rule is computed).
@@ -55,6 +56,14 @@ pub struct Args {
     /// Largest input of the RSS sweep, in MB (100 for the full 1 KB..100 MB sweep).
     #[arg(long, default_value_t = 10)]
     rss_max_mb: usize,
+    /// A learned model beside the other systems (eval split): LABEL=DIR, or LABEL=blend:DIR
+    /// for the model blended with the statistical pruner. Repeatable; `learned:LABEL` then
+    /// names it as an ensemble voter.
+    #[arg(long = "model", value_parser = super::eval_models::parse_model_arg)]
+    models: Vec<super::eval_models::ModelArg>,
+    /// Bytes of eval-split text timed for the learned pruner's speed row (--report).
+    #[arg(long, default_value_t = 200_000)]
+    model_speed_bytes: usize,
     /// Internal: measure peak RSS for one input size in this process and print it as JSON.
     #[arg(long, hide = true)]
     rss_child: Option<usize>,
@@ -102,7 +111,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let data = a.data.clone().context("--data is required")?;
+    let learned = super::eval_models::learned_models(&a.models)?;
     if a.report {
+        let model_speed = super::eval_models::model_speed(&a.models, &data, a.model_speed_bytes)?;
         let setup = ReportSetup {
             data: &data,
             out_dir: &a.out_dir,
@@ -118,6 +129,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             } else {
                 a.ensemble.clone()
             },
+            learned,
+            model_speed,
             rss_sizes: rss_sizes(a.rss_max_mb),
             rss_point: &rss_point,
         };
@@ -141,7 +154,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     json.insert("split".into(), split.name().into());
     if a.ensemble.is_empty() {
         let peer_outs = run::peer_outputs(peer(&a).as_ref(), &cases);
-        let results = run::standard(&bench, &peer_outs)?;
+        let mut systems = run::learned_systems(&learned);
+        let rows = if systems.is_empty() {
+            Err("no model given (--model LABEL=DIR)")
+        } else {
+            Ok(&mut systems[..])
+        };
+        let results = run::standard(&bench, &peer_outs, rows)?;
         md.push_str(&report::main_table(&results));
         md.push('\n');
         md.push_str(run::LEGEND);
@@ -159,7 +178,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             );
         }
     } else {
-        let ens = run::run_ensemble(&bench, &a.ensemble)?;
+        let ens = run::run_ensemble(&bench, &a.ensemble, &learned)?;
         if let Some(v) = &a.vote {
             let rule = kompress_eval::ensemble::Vote::parse(v, a.ensemble.len())?.name();
             if let Some(r) = ens.results.iter().find(|r| r.name == rule) {

@@ -1,9 +1,11 @@
 pub mod bench;
 pub mod compress;
 pub mod eval;
+pub mod eval_models;
 pub mod restore;
 pub mod score;
 pub mod serve;
+pub mod train;
 
 use std::io::Read;
 use std::path::Path;

@@ -17,6 +17,8 @@ use crate::settings;
 
 #[derive(clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub pruner: crate::settings::PrunerFlags,
     /// JSONL cases: {"id", "source", "text", "critical_spans"?, "critical_lines"?}.
     #[arg(long)]
     data: PathBuf,
@@ -85,6 +87,7 @@ fn ratio(a: (usize, usize)) -> String {
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut fc = settings::load(a.config.as_deref())?;
+    a.pruner.apply(&mut fc)?;
     if let Some(m) = a.mode {
         fc.compression.mode = m;
     }

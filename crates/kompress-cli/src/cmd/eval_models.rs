@@ -1,0 +1,107 @@
+//! The learned models `kompress eval --model LABEL=DIR` puts beside the other systems, and the
+//! model-speed row of the report.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use kompress_core::Pruner;
+use kompress_eval::data::{load_cases, Split};
+use kompress_eval::report::ModelSpeedRow;
+use kompress_eval::run::LearnedModel;
+use kompress_eval::systems::SharedPruner;
+use kompress_model::TchPruner;
+use kompress_pipeline::BlendPruner;
+use kompress_stat::{StatConfig, StatPruner};
+
+/// `LABEL=DIR` (the model alone) or `LABEL=blend:DIR` (the model's logits averaged with the
+/// statistical pruner's, as `--pruner blend` does).
+#[derive(Debug, Clone)]
+pub struct ModelArg {
+    pub label: String,
+    pub dir: PathBuf,
+    pub blend: bool,
+}
+
+pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
+    let (label, rest) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected LABEL=DIR or LABEL=blend:DIR"))?;
+    if label.is_empty() || label.contains(',') {
+        return Err(format!(
+            "{s:?}: the label must be non-empty, without commas"
+        ));
+    }
+    let (blend, dir) = match rest.strip_prefix("blend:") {
+        Some(d) => (true, d),
+        None => (false, rest),
+    };
+    Ok(ModelArg {
+        label: label.to_string(),
+        dir: PathBuf::from(dir),
+        blend,
+    })
+}
+
+fn load(dir: &std::path::Path) -> anyhow::Result<TchPruner> {
+    TchPruner::load(dir, kompress_model::best_device())
+        .with_context(|| format!("loading model {}", dir.display()))
+}
+
+pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
+    args.iter()
+        .map(|m| {
+            let model = load(&m.dir)?;
+            let pruner: Box<dyn Pruner> = if m.blend {
+                Box::new(BlendPruner::new(vec![
+                    (Box::new(model), 0.5),
+                    (Box::new(StatPruner::new(StatConfig::default())), 0.5),
+                ])?)
+            } else {
+                Box::new(model)
+            };
+            Ok(LearnedModel {
+                label: m.label.clone(),
+                pruner: SharedPruner::new(pruner),
+            })
+        })
+        .collect()
+}
+
+/// Throughput of each distinct model directory over the first `bytes` of the eval split.
+pub fn model_speed(
+    args: &[ModelArg],
+    data: &std::path::Path,
+    bytes: usize,
+) -> anyhow::Result<Vec<ModelSpeedRow>> {
+    let cases = load_cases(data, Split::Eval)?;
+    let mut texts = Vec::new();
+    let mut total = 0;
+    for c in &cases {
+        if total >= bytes {
+            break;
+        }
+        total += c.text.len();
+        texts.push(kompress_tokenize::tokenize(c.text.as_str()));
+    }
+    let docs: Vec<&kompress_core::TokenizedText> = texts.iter().collect();
+    let mut rows = Vec::new();
+    let mut seen = Vec::new();
+    for m in args.iter().filter(|m| !m.blend) {
+        if seen.contains(&m.dir) {
+            continue;
+        }
+        seen.push(m.dir.clone());
+        let s = kompress_model::speed::measure(&load(&m.dir)?, &docs)?;
+        rows.push(ModelSpeedRow {
+            name: format!("{} ({} KB of eval-split text)", m.label, total / 1000),
+            device: s.device,
+            threads: s.threads,
+            pieces: s.pieces,
+            pieces_per_s: s.pieces_per_s,
+            flops_per_piece: s.flops_per_piece,
+            achieved_gflops: s.achieved_gflops,
+            gemm_gflops: s.gemm_gflops,
+        });
+    }
+    Ok(rows)
+}

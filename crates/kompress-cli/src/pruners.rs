@@ -1,0 +1,140 @@
+//! Which pruner the pipeline's model actor owns: the statistical scorer, the learned tch model,
+//! or a blend of both. The model is loaded on the actor's own thread (the factory runs there).
+
+use std::path::{Path, PathBuf};
+
+use kompress_core::{CoreError, Pruner};
+use kompress_model::TchPruner;
+use kompress_pipeline::BlendPruner;
+use kompress_stat::{StatConfig, StatPruner};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PrunerKind {
+    /// Statistical line scorer (no model).
+    #[default]
+    Stat,
+    /// The learned model alone.
+    Learned,
+    /// Learned and statistical logits averaged (`blend_weight` on the learned side).
+    Blend,
+}
+
+/// `[pruner]` in kompress.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrunerSpec {
+    pub kind: PrunerKind,
+    /// Model directory (see models/README.md); default models/default.
+    pub model: Option<PathBuf>,
+    /// Intra-op threads of the model (0 = libtorch's default).
+    pub threads: i32,
+    /// Padded sub-word pieces per forward pass.
+    pub batch_tokens: usize,
+    /// Weight of the learned model in a blend, in (0, 1).
+    pub blend_weight: f32,
+}
+
+impl Default for PrunerSpec {
+    fn default() -> Self {
+        PrunerSpec {
+            kind: PrunerKind::default(),
+            model: None,
+            threads: 0,
+            batch_tokens: kompress_model::pruner::DEFAULT_BATCH_TOKENS,
+            blend_weight: 0.5,
+        }
+    }
+}
+
+/// Where the default model lives: `models/default` under the working directory when present,
+/// else the one of the source tree this binary was built from.
+pub fn default_model_dir() -> PathBuf {
+    let local = Path::new("models/default");
+    if local.join("adapter_config.json").is_file() {
+        return local.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default")
+}
+
+impl PrunerSpec {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.threads < 0 {
+            anyhow::bail!(CoreError::config(
+                "pruner.threads",
+                format!("must be 0 (default) or more, got {}", self.threads)
+            ));
+        }
+        if self.batch_tokens < kompress_model::pruner::DEFAULT_WINDOW {
+            anyhow::bail!(CoreError::config(
+                "pruner.batch_tokens",
+                format!(
+                    "must be at least one window ({}), got {}",
+                    kompress_model::pruner::DEFAULT_WINDOW,
+                    self.batch_tokens
+                )
+            ));
+        }
+        if !(self.blend_weight > 0.0 && self.blend_weight < 1.0) {
+            anyhow::bail!(CoreError::config(
+                "pruner.blend_weight",
+                format!("must be in (0, 1), got {}", self.blend_weight)
+            ));
+        }
+        if let Some(m) = &self.model {
+            if !m.is_dir() {
+                anyhow::bail!(CoreError::config(
+                    "pruner.model",
+                    format!("{} is not a directory", m.display())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn model_dir(&self) -> PathBuf {
+        self.model.clone().unwrap_or_else(default_model_dir)
+    }
+
+    /// The token budget of the pipeline's batches: the statistical pruner takes large batches;
+    /// the model's forward passes are bounded by `batch_tokens` inside the pruner.
+    pub fn batch_token_budget(&self) -> usize {
+        match self.kind {
+            PrunerKind::Stat => 16_384,
+            PrunerKind::Learned | PrunerKind::Blend => self.batch_tokens.max(1024) * 2,
+        }
+    }
+
+    pub fn load_learned(&self) -> Result<TchPruner, CoreError> {
+        if self.threads > 0 {
+            tch::set_num_threads(self.threads);
+        }
+        let dir = self.model_dir();
+        let p = TchPruner::load(&dir, kompress_model::best_device()).map_err(|e| {
+            CoreError::Pruner {
+                pruner: "tch".into(),
+                reason: format!(
+                    "loading model {}: {e} (run scripts/setup_torch.sh for the base encoder)",
+                    dir.display()
+                ),
+            }
+        })?;
+        Ok(p.with_limits(kompress_model::pruner::DEFAULT_WINDOW, self.batch_tokens)?)
+    }
+
+    /// Builds the pruner (called on the pipeline's model thread).
+    pub fn build(&self, stat: &StatConfig) -> Result<Box<dyn Pruner>, CoreError> {
+        Ok(match self.kind {
+            PrunerKind::Stat => Box::new(StatPruner::new(stat.clone())),
+            PrunerKind::Learned => Box::new(self.load_learned()?),
+            PrunerKind::Blend => Box::new(BlendPruner::new(vec![
+                (Box::new(self.load_learned()?), self.blend_weight),
+                (
+                    Box::new(StatPruner::new(stat.clone())),
+                    1.0 - self.blend_weight,
+                ),
+            ])?),
+        })
+    }
+}
