@@ -1,8 +1,10 @@
-//! Bounded load test: `cargo run --release -p kompress-serve --example load -- [clients] [requests]`.
-//! Starts the service in-process on 127.0.0.1, then `clients` concurrent clients send
-//! `requests` compress requests in total (each a different 220-line log, so the prefix cache
-//! does not answer them), then the same again with repeated texts (cache hits). Prints p50,
-//! p99, max and errors per phase.
+//! Bounded load test:
+//! `cargo run --release -p kompress-serve --example load -- [clients] [requests] [base-url]`.
+//! Against `base-url` (a running `kompress serve`, so its RSS is its own; see
+//! scripts/serve/load.sh), or else a service started in-process on 127.0.0.1: `clients`
+//! concurrent clients send `requests` compress requests in total (each a different 220-line
+//! service log, so the prefix cache does not answer them), then the same again with repeated
+//! texts (cache hits). Prints p50, p99, max, requests/s, errors and 429s per phase.
 
 use std::time::{Duration, Instant};
 
@@ -89,6 +91,20 @@ async fn phase(name: &str, url: &str, clients: usize, requests: usize, distinct:
 fn main() -> anyhow::Result<()> {
     let clients: usize = std::env::args().nth(1).map_or(Ok(50), |s| s.parse())?;
     let requests: usize = std::env::args().nth(2).map_or(Ok(2000), |s| s.parse())?;
+    let sample = serde_json::json!({"text": log(0)}).to_string();
+    println!(
+        "body: {{\"text\": <{}-line service log>}}, {} bytes",
+        log(0).lines().count(),
+        sample.len()
+    );
+    if let Some(base) = std::env::args().nth(3) {
+        let url = format!("{}/v1/compress", base.trim_end_matches('/'));
+        actix_web::rt::System::new().block_on(async move {
+            phase("distinct texts (pipeline)", &url, clients, requests, true).await;
+            phase("repeated texts (prefix cache)", &url, clients, requests, false).await;
+        });
+        return Ok(());
+    }
     actix_web::rt::System::new().block_on(async move {
         let cfg = ServeConfig {
             listen: "127.0.0.1:0".into(),
