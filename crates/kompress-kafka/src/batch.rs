@@ -168,7 +168,7 @@ async fn produce_and_commit(
 
 /// Repeats a transactional call while librdkafka says the error is retriable (a coordinator
 /// moving after a broker loss, a timeout), as its transactional API asks callers to.
-fn retry_txn(
+pub(crate) fn retry_txn(
     mut f: impl FnMut() -> rdkafka::error::KafkaResult<()>,
 ) -> rdkafka::error::KafkaResult<()> {
     let mut attempt = 0;

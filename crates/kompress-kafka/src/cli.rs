@@ -363,6 +363,12 @@ mod tests {
     }
 
     #[test]
+    fn errors_can_travel_in_anyhow() {
+        fn boxable<T: std::error::Error + Send + Sync + 'static>() {}
+        boxable::<KafkaError>();
+    }
+
+    #[test]
     fn configuration_errors_exit_with_2() {
         assert_eq!(exit_code(&KafkaError::config("x", "y")), 2);
         assert_eq!(exit_code(&KafkaError::DrainTimeout { timeout_ms: 1 }), 1);

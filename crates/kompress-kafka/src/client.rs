@@ -79,8 +79,17 @@ impl ConsumerContext for ProcessorContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
+            // librdkafka keeps a partition's pause across a revoke and re-assignment, while
+            // the processor dropped its buffers and pause bookkeeping on the revoke: a
+            // partition paused before the rebalance would never be resumed (a silent stall,
+            // seen after a broker loss moved the group coordinator). Start them all flowing.
+            if tpl.count() > 0 {
+                if let Err(e) = consumer.resume(tpl) {
+                    tracing::warn!("resume after assignment: {e}");
+                }
+            }
             self.metrics
                 .assigned
                 .store(tpl.count() as u64, Ordering::Relaxed);

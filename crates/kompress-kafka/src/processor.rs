@@ -177,9 +177,12 @@ impl Loop {
                     inflight = None;
                     match r.map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })? {
                         Ok(_) => failures = 0,
-                        Err(e) if recoverable(&e) && failures < 5 => {
+                        Err(e) if (recoverable(&e) || self.producer_fatal()) && failures < 5 => {
                             failures += 1;
                             tracing::warn!(failures, "batch failed, rewinding to reprocess it: {e}");
+                            if self.producer_fatal() {
+                                self.renew_producer().await?;
+                            }
                             self.rewind(&firsts);
                             tokio::time::sleep(Duration::from_millis(250 * u64::from(failures))).await;
                         }
@@ -322,6 +325,51 @@ impl Loop {
             tokio::spawn(process_batch(self.shared.clone(), batch)),
             firsts,
         )
+    }
+
+    /// Whether the producer hit a fatal error (seen after a broker loss: an abort that needs
+    /// an epoch bump fails with INVALID_TXN_STATE). Such a producer can never be used again.
+    fn producer_fatal(&self) -> bool {
+        self.shared.producer.client().fatal_error().is_some()
+    }
+
+    /// Replaces a producer in a fatal state by a new one with the same transactional id:
+    /// its `init_transactions` fences the old producer and aborts its open transaction, so
+    /// the failed batch's records stay invisible to `read_committed` readers and the batch
+    /// is processed again from its first offsets.
+    async fn renew_producer(&mut self) -> Result<(), KafkaError> {
+        let cfg = self.shared.cfg.clone();
+        if let Some((code, reason)) = self.shared.producer.client().fatal_error() {
+            tracing::warn!(
+                ?code,
+                "producer fatal error ({reason}); creating a new producer"
+            );
+        }
+        let producer: FutureProducer = producer_config(&cfg)
+            .create()
+            .map_err(KafkaError::client("create producer"))?;
+        if cfg.processing.delivery == Delivery::ExactlyOnce {
+            let p = producer.clone();
+            let t = Duration::from_millis(cfg.kafka.transaction_timeout_ms);
+            tokio::task::spawn_blocking(move || crate::batch::retry_txn(|| p.init_transactions(t)))
+                .await
+                .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
+                .map_err(KafkaError::client("init_transactions (new producer)"))?;
+        }
+        let s = &self.shared;
+        let renewed = Arc::new(Shared {
+            cfg,
+            fingerprint: s.fingerprint,
+            consumer: s.consumer.clone(),
+            producer,
+            compressor: s.compressor.clone(),
+            metrics: s.metrics.clone(),
+            gate: s.gate.clone(),
+        });
+        let old = std::mem::replace(&mut self.shared, renewed);
+        // Destroying a client in a fatal state may block; keep that off the loop.
+        tokio::task::spawn_blocking(move || drop(old));
+        Ok(())
     }
 
     /// After a failed (aborted, uncommitted) batch: drop what is buffered behind it on its

@@ -42,8 +42,18 @@ async fn kill_and_restart(
     // Same instance id: the restarted processor fences the dead one's open transaction.
     let second = spawn_processor_bin(&cfg, 0);
     let (bb, out) = (b.to_string(), t.output.clone());
+    // Read until every input's output is there: at least once, duplicates count towards a
+    // record count, so wait for N distinct transcripts, not N records.
     let outs = tokio::task::spawn_blocking(move || {
-        read_topic(&bb, &out, true, N, Duration::from_secs(90))
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let outs = read_topic(&bb, &out, true, N, left);
+            if outputs_by_transcript(&outs).len() >= N || left.is_zero() {
+                return outs;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
     })
     .await
     .unwrap();
