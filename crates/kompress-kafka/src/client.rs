@@ -10,6 +10,7 @@ use rdkafka::ClientConfig;
 use rdkafka::ClientContext;
 
 use crate::config::{Delivery, StreamConfig};
+use crate::KafkaError;
 
 /// Tracks whether a batch is in flight, and counts revocations so the processor can drop
 /// buffered messages of partitions it may no longer own.
@@ -158,4 +159,24 @@ pub fn producer_config(cfg: &StreamConfig) -> ClientConfig {
         );
     }
     c
+}
+
+/// Client errors other than fatal ones (fenced producer, fatal idempotence state) are worth
+/// a rewind and retry; compression that keeps failing and config errors are not.
+pub(crate) fn recoverable(e: &KafkaError) -> bool {
+    match e {
+        KafkaError::Client { source, .. } => !is_fatal(source),
+        _ => false,
+    }
+}
+
+pub(crate) fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
+    if let rdkafka::error::KafkaError::Transaction(t) = e {
+        if t.is_fatal() {
+            return true;
+        }
+    }
+    use rdkafka::error::KafkaError as K;
+    matches!(e, K::MessageConsumptionFatal(_))
+        || e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::Fatal)
 }

@@ -14,7 +14,9 @@ use rdkafka::TopicPartitionList;
 use tokio::task::JoinHandle;
 
 use crate::batch::{process_batch, Shared};
-use crate::client::{consumer_config, producer_config, BatchGate, ProcessorContext};
+use crate::client::{
+    consumer_config, is_fatal, producer_config, recoverable, BatchGate, ProcessorContext,
+};
 use crate::config::{Delivery, StreamConfig, Topics};
 use crate::{KafkaError, TranscriptCompressor};
 
@@ -117,26 +119,6 @@ pub async fn run(
     let res = lp.run(shutdown).await;
     lp.finish(res.is_ok()).await;
     res
-}
-
-/// Client errors other than fatal ones (fenced producer, fatal idempotence state) are worth
-/// a rewind and retry; compression that keeps failing and config errors are not.
-fn recoverable(e: &KafkaError) -> bool {
-    match e {
-        KafkaError::Client { source, .. } => !is_fatal(source),
-        _ => false,
-    }
-}
-
-fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
-    if let rdkafka::error::KafkaError::Transaction(t) = e {
-        if t.is_fatal() {
-            return true;
-        }
-    }
-    use rdkafka::error::KafkaError as K;
-    matches!(e, K::MessageConsumptionFatal(_))
-        || e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::Fatal)
 }
 
 struct Loop {

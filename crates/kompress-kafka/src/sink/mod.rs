@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 pub use config::MemorySinkSettings;
 pub use decode::{decode, Decoded};
 
-use crate::client::BatchGate;
+use crate::client::{is_fatal, BatchGate};
 use crate::config::StreamConfig;
 use crate::KafkaError;
 use deliver::{deliver_batch, SinkShared};
@@ -294,9 +294,4 @@ fn start_batch(
     let batch: Vec<OwnedMessage> = buf.drain(..n).collect();
     shared.gate.enter();
     tokio::spawn(deliver_batch(shared.clone(), batch))
-}
-
-fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
-    matches!(e, rdkafka::error::KafkaError::MessageConsumptionFatal(_))
-        || e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::Fatal)
 }
