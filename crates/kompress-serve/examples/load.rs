@@ -1,10 +1,12 @@
 //! Bounded load test:
-//! `cargo run --release -p kompress-serve --example load -- [clients] [requests] [base-url]`.
+//! `cargo run --release -p kompress-serve --example load -- [clients] [requests] [base-url] [seed]`.
 //! Against `base-url` (a running `kompress serve`, so its RSS is its own; see
 //! scripts/serve/load.sh), or else a service started in-process on 127.0.0.1: `clients`
 //! concurrent clients send `requests` compress requests in total (each a different 220-line
 //! service log, so the prefix cache does not answer them), then the same again with repeated
-//! texts (cache hits). Prints p50, p99, max, requests/s, errors and 429s per phase.
+//! texts (cache hits). Prints p50, p99, max, requests/s, errors and 429s per phase. Give each
+//! run against the same service its own `seed` (texts are numbered from it), or the second
+//! run's "distinct" texts are cache hits.
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +31,14 @@ fn log(seed: usize) -> String {
     s
 }
 
-async fn phase(name: &str, url: &str, clients: usize, requests: usize, distinct: bool) {
+async fn phase(
+    name: &str,
+    url: &str,
+    clients: usize,
+    requests: usize,
+    distinct: bool,
+    seed0: usize,
+) {
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -40,7 +49,7 @@ async fn phase(name: &str, url: &str, clients: usize, requests: usize, distinct:
                 .finish();
             let (mut lat, mut errs, mut busy) = (Vec::new(), 0usize, 0usize);
             for i in (c..requests).step_by(clients) {
-                let seed = if distinct { i } else { i % 8 };
+                let seed = seed0 + if distinct { i } else { i % 8 };
                 let body = serde_json::json!({"text": log(seed)}).to_string();
                 let t = Instant::now();
                 match client
@@ -97,11 +106,13 @@ fn main() -> anyhow::Result<()> {
         log(0).lines().count(),
         sample.len()
     );
+    let seed0: usize = std::env::args().nth(4).map_or(Ok(0), |s| s.parse())?;
     if let Some(base) = std::env::args().nth(3) {
         let url = format!("{}/v1/compress", base.trim_end_matches('/'));
         actix_web::rt::System::new().block_on(async move {
-            phase("distinct texts (pipeline)", &url, clients, requests, true).await;
-            phase("repeated texts (prefix cache)", &url, clients, requests, false).await;
+            let (n, c) = (requests, clients);
+            phase("distinct texts (pipeline)", &url, c, n, true, seed0).await;
+            phase("repeated texts (prefix cache)", &url, c, n, false, seed0).await;
         });
         return Ok(());
     }
@@ -115,13 +126,22 @@ fn main() -> anyhow::Result<()> {
         let bound = kompress_serve::bind(kompress_serve::state(cfg, pipeline)?)?;
         actix_web::rt::spawn(bound.server);
         let url = format!("http://{}/v1/compress", bound.addr);
-        phase("distinct texts (pipeline)", &url, clients, requests, true).await;
+        phase(
+            "distinct texts (pipeline)",
+            &url,
+            clients,
+            requests,
+            true,
+            0,
+        )
+        .await;
         phase(
             "repeated texts (prefix cache)",
             &url,
             clients,
             requests,
             false,
+            0,
         )
         .await;
         bound.handle.stop(true).await;
