@@ -67,11 +67,23 @@ fn spawn_sink(
     Arc<SinkMetrics>,
     tokio::task::JoinHandle<Result<(), kompress_kafka::KafkaError>>,
 ) {
+    spawn_slow_sink(cfg, store, Duration::ZERO)
+}
+
+fn spawn_slow_sink(
+    cfg: StreamConfig,
+    store: Arc<dyn MemoryStore>,
+    batch_delay: Duration,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    Arc<SinkMetrics>,
+    tokio::task::JoinHandle<Result<(), kompress_kafka::KafkaError>>,
+) {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let metrics = Arc::new(SinkMetrics::default());
     let m = metrics.clone();
     let h = tokio::spawn(async move {
-        kompress_kafka::run_sink_with_store(cfg, store, m, Duration::ZERO, async {
+        kompress_kafka::run_sink_with_store(cfg, store, m, batch_delay, async {
             let _ = rx.await;
         })
         .await
@@ -386,4 +398,74 @@ async fn malformed_memory_records_go_to_the_dlq_and_the_sink_keeps_storing() {
         )
         .unwrap()
         .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_sink_joining_mid_stream_loses_nothing() {
+    let Some(b) = bootstrap("sink_rebalance") else {
+        return;
+    };
+    let t = make_topics(&b, "sinkreb", 4, 1).await;
+    const N: usize = 100;
+    let inputs: Vec<(String, Vec<u8>)> = (0..N)
+        .map(|i| (format!("k{i}"), envelope(i, 9).into_bytes()))
+        .collect();
+    produce(&producer(&b), &t.input, &inputs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sink_config(&b, &t, &dir.path().join("m.db"));
+    let (stop_p, pm, hp) = spawn_processor(cfg.clone(), Arc::new(LineSampler::default()));
+    wait_until("every input processed", Duration::from_secs(60), || {
+        kompress_kafka::Metrics::get(&pm.committed_messages) >= N as u64
+    })
+    .await;
+    let _ = stop_p.send(());
+    hp.await.unwrap().expect("processor drained");
+    let produced = kompress_kafka::Metrics::get(&pm.evictions);
+
+    let store = open_store(&cfg.memory_sink.store).unwrap();
+    let slow = Duration::from_millis(200);
+    let (s1, m1, h1) = spawn_slow_sink(cfg.clone(), store.clone(), slow);
+    wait_until("the first sink working", Duration::from_secs(30), || {
+        SinkMetrics::get(&m1.committed) >= 40
+    })
+    .await;
+    let before_join = store.stats().unwrap().records;
+    assert!(before_join < produced, "the second sink joins mid-stream");
+    let (s2, m2, h2) = spawn_slow_sink(cfg.clone(), store.clone(), slow);
+    let st = store.clone();
+    wait_until("every record stored", Duration::from_secs(60), || {
+        st.stats().unwrap().records >= produced
+    })
+    .await;
+    let _ = s1.send(());
+    let _ = s2.send(());
+    h1.await.unwrap().expect("first sink drained");
+    h2.await.unwrap().expect("second sink drained");
+    let (c1, c2) = (
+        SinkMetrics::get(&m1.committed),
+        SinkMetrics::get(&m2.committed),
+    );
+    eprintln!(
+        "sink 1 handled {c1}, sink 2 handled {c2}, rebalances {}/{}, redelivered {}",
+        SinkMetrics::get(&m1.rebalances),
+        SinkMetrics::get(&m2.rebalances),
+        SinkMetrics::get(&m1.already_present) + SinkMetrics::get(&m2.already_present)
+    );
+    assert!(
+        SinkMetrics::get(&m1.rebalances) > 0,
+        "the join revoked partitions"
+    );
+    assert!(
+        SinkMetrics::get(&m2.consumed) + c1 >= produced,
+        "between them the sinks consumed everything"
+    );
+    assert_eq!(
+        store.stats().unwrap().records,
+        produced,
+        "every record once"
+    );
+    let committed: i64 = committed_offsets(&b, &cfg.memory_sink.group_id, &t.memory, 4)
+        .iter()
+        .sum();
+    assert!(committed as u64 >= produced, "offsets cover the topic");
 }
