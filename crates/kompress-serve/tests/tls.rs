@@ -30,9 +30,16 @@ fn openssl(args: &[&str], dir: &std::path::Path) -> Result<(), String> {
     }
 }
 
-/// A throwaway CA (PEM) and a `localhost` server certificate it signed with its key (PEM),
-/// or why none could be made. (webpki refuses a CA certificate as the server's own.)
-fn test_pki(dir: &std::path::Path) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), String> {
+/// PEM files of a throwaway CA and of a `localhost` server certificate it signed.
+struct TestPki {
+    ca: Vec<u8>,
+    cert: Vec<u8>,
+    key: Vec<u8>,
+}
+
+/// Makes a [`TestPki`], or says why it could not (webpki refuses a CA certificate as the
+/// server's own, hence a CA and a leaf).
+fn test_pki(dir: &std::path::Path) -> Result<TestPki, String> {
     let ec = [
         "-newkey",
         "ec",
@@ -81,7 +88,11 @@ fn test_pki(dir: &std::path::Path) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), String
         dir,
     )?;
     let read = |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{f}: {e}"));
-    Ok((read("ca.pem")?, read("cert.pem")?, read("key.pem")?))
+    Ok(TestPki {
+        ca: read("ca.pem")?,
+        cert: read("cert.pem")?,
+        key: read("key.pem")?,
+    })
 }
 
 async fn record(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> HttpResponse {
@@ -98,16 +109,16 @@ async fn record(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> Ht
 #[actix_web::test]
 async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca_pem, cert_pem, key_pem) = match test_pki(dir.path()) {
+    let pki = match test_pki(dir.path()) {
         Ok(pki) => pki,
         Err(why) => {
             eprintln!("SKIPPED: no test certificate (openssl: {why}); HTTPS was not checked");
             return;
         }
     };
-    let ca = CertificateDer::from_pem_slice(&ca_pem).expect("CA PEM");
-    let cert = CertificateDer::from_pem_slice(&cert_pem).expect("certificate PEM");
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).expect("key PEM");
+    let ca = CertificateDer::from_pem_slice(&pki.ca).expect("CA PEM");
+    let cert = CertificateDer::from_pem_slice(&pki.cert).expect("certificate PEM");
+    let key = PrivateKeyDer::from_pem_slice(&pki.key).expect("key PEM");
 
     // the HTTPS upstream
     let seen: Seen = Arc::default();
