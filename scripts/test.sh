@@ -31,3 +31,7 @@ echo "test: Kafka broker at $KOMPRESS_TEST_BOOTSTRAP"
 cargo test --workspace
 # the proxy under the real openai/anthropic Python SDKs (fake upstream on loopback)
 bash scripts/serve/sdk_e2e.sh
+# the playground in headless Chromium (Playwright), screenshot checked
+bash scripts/serve/playground_e2e.sh
+# HTTPS upstreams through the proxy (the optional `tls` feature)
+cargo test -p kompress-serve --features tls --test tls

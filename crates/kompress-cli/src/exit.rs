@@ -8,6 +8,9 @@ pub const CONFIG: i32 = 4;
 pub const RESTORE: i32 = 5;
 
 pub fn code_for(e: &anyhow::Error) -> i32 {
+    if let Some(k) = e.downcast_ref::<kompress_kafka::KafkaError>() {
+        return if k.is_config() { CONFIG } else { 1 };
+    }
     for cause in e.chain() {
         let core = cause.downcast_ref::<CoreError>().or_else(|| {
             match cause.downcast_ref::<PipelineError>() {

@@ -40,6 +40,8 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Self-labelling: relabel training data with a trained model + the floor as the oracle.
     Relabel(cmd::train::RelabelArgs),
+    #[command(flatten)]
+    Kafka(kompress_kafka::cli::KafkaCommand),
 }
 
 fn main() {
@@ -63,6 +65,7 @@ fn main() {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Train(a) => cmd::train::run_train(a),
         Command::Relabel(a) => cmd::train::run_relabel(a),
+        Command::Kafka(c) => kompress_kafka::cli::run_command(c).map_err(anyhow::Error::from),
     };
     if let Err(e) = res {
         eprintln!("kompress: {e:#}");

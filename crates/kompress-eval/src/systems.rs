@@ -83,14 +83,21 @@ pub enum Chooser {
     },
 }
 
-/// A pruner whose scores are remembered per case, so that several systems built on the same
-/// model (with and without the floor, ensemble voters) run it once per text.
+/// A pruner whose scores are remembered per text, so that several systems built on the same
+/// model (with and without the floor, blends, ensemble voters) run it once per text.
 #[derive(Clone)]
 pub struct SharedPruner(Arc<Mutex<ScoreCache>>);
 
 struct ScoreCache {
     pruner: Box<dyn Pruner>,
-    scores: HashMap<(String, usize), PrunerScores>,
+    scores: HashMap<(u64, usize), PrunerScores>,
+}
+
+fn text_key(doc: &TokenizedText) -> (u64, usize) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    doc.text.hash(&mut h);
+    (h.finish(), doc.text.len())
 }
 
 impl SharedPruner {
@@ -101,16 +108,26 @@ impl SharedPruner {
         })))
     }
 
-    /// Scores of case `id` (its text tokenised as `doc`), computed once.
-    pub fn scores(&self, id: &str, doc: &TokenizedText) -> Result<PrunerScores, CoreError> {
+    /// Scores of `doc`, computed once per distinct text.
+    pub fn scores(&self, doc: &TokenizedText) -> Result<PrunerScores, CoreError> {
         let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (id.to_string(), doc.text.len());
+        let key = text_key(doc);
         if let Some(s) = c.scores.get(&key) {
             return Ok(s.clone());
         }
         let s = c.pruner.score_batch(&[doc])?.pop().unwrap_or_default();
         c.scores.insert(key, s.clone());
         Ok(s)
+    }
+}
+
+impl Pruner for SharedPruner {
+    fn name(&self) -> &str {
+        "shared"
+    }
+
+    fn score_batch(&mut self, texts: &[&TokenizedText]) -> Result<Vec<PrunerScores>, CoreError> {
+        texts.iter().map(|d| self.scores(d)).collect()
     }
 }
 
@@ -276,12 +293,10 @@ impl System {
                 }
             }
             Chooser::Scored { pruner, use_floor } => {
-                let scores = pruner
-                    .scores(id, doc)
-                    .map_err(|source| EvalError::Compress {
-                        id: id.to_string(),
-                        source,
-                    })?;
+                let scores = pruner.scores(doc).map_err(|source| EvalError::Compress {
+                    id: id.to_string(),
+                    source,
+                })?;
                 let bits = if *use_floor {
                     stages::forced_line_bits(doc, &p.mask)
                 } else {

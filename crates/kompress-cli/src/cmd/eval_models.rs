@@ -47,24 +47,34 @@ fn load(dir: &std::path::Path) -> anyhow::Result<TchPruner> {
         .with_context(|| format!("loading model {}", dir.display()))
 }
 
+/// Loads each distinct directory once; a blend reuses the plain model's cached scores.
 pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
-    args.iter()
-        .map(|m| {
-            let model = load(&m.dir)?;
-            let pruner: Box<dyn Pruner> = if m.blend {
-                Box::new(BlendPruner::new(vec![
-                    (Box::new(model), 0.5),
-                    (Box::new(StatPruner::new(StatConfig::default())), 0.5),
-                ])?)
-            } else {
-                Box::new(model)
-            };
-            Ok(LearnedModel {
-                label: m.label.clone(),
-                pruner: SharedPruner::new(pruner),
-            })
-        })
-        .collect()
+    let mut loaded: Vec<(PathBuf, SharedPruner)> = Vec::new();
+    let mut out = Vec::new();
+    for m in args {
+        let model = match loaded.iter().find(|(d, _)| *d == m.dir) {
+            Some((_, p)) => p.clone(),
+            None => {
+                let p = SharedPruner::new(Box::new(load(&m.dir)?));
+                loaded.push((m.dir.clone(), p.clone()));
+                p
+            }
+        };
+        let pruner = if m.blend {
+            let parts: Vec<(Box<dyn Pruner>, f32)> = vec![
+                (Box::new(model), 0.5),
+                (Box::new(StatPruner::new(StatConfig::default())), 0.5),
+            ];
+            SharedPruner::new(Box::new(BlendPruner::new(parts)?))
+        } else {
+            model
+        };
+        out.push(LearnedModel {
+            label: m.label.clone(),
+            pruner,
+        });
+    }
+    Ok(out)
 }
 
 /// Throughput of each distinct model directory over the first `bytes` of the eval split.

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kompress_pipeline::PipelineSettings;
 use kompress_serve::ServeConfig;
 
 #[derive(clap::Args, Debug)]
@@ -18,6 +17,8 @@ pub struct Args {
     /// HTTP worker threads (overrides the file).
     #[arg(long)]
     pub workers: Option<usize>,
+    #[command(flatten)]
+    pub pruner: crate::settings::PrunerFlags,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -38,6 +39,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     cfg.validate()?;
     // logs and trace export from [telemetry] and OTEL_* variables; flushed when serve returns
     let _telemetry = kompress_telemetry::init(&cfg.telemetry)?;
-    actix_rt::System::new().block_on(kompress_serve::run(cfg, PipelineSettings::default()))?;
+    let mut fc = crate::settings::FileConfig::default();
+    a.pruner.apply(&mut fc)?;
+    let pipeline = crate::settings::pipeline_settings(&fc)?;
+    actix_rt::System::new().block_on(kompress_serve::run(cfg, pipeline))?;
     Ok(())
 }
