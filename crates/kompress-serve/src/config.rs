@@ -53,6 +53,10 @@ pub struct ProxyConfig {
     pub skip_tools: Vec<String>,
     /// Add the `kompress_retrieve` tool when markers were emitted and a memory store is set.
     pub inject_retrieve_tool: bool,
+    /// Rounds of `kompress_retrieve`-only calls the proxy answers itself from memory before
+    /// handing the upstream's response to the client (non-streaming requests; 0: never, the
+    /// client sees every call).
+    pub retrieve_max_rounds: u32,
     /// Longest wait for the upstream's response head.
     pub upstream_timeout_secs: u64,
 }
@@ -66,6 +70,7 @@ impl Default for ProxyConfig {
             roles: vec!["tool".into()],
             skip_tools: Vec::new(),
             inject_retrieve_tool: true,
+            retrieve_max_rounds: 3,
             upstream_timeout_secs: 600,
         }
     }
@@ -88,6 +93,9 @@ impl Default for ServeConfig {
         }
     }
 }
+
+/// Upper bound of `proxy.retrieve_max_rounds`: each round is a full upstream request.
+pub const MAX_RETRIEVE_ROUNDS: u32 = 16;
 
 fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
     ServeError::Config {
@@ -151,6 +159,12 @@ impl ServeConfig {
                 }
             }
         }
+        if p.retrieve_max_rounds > MAX_RETRIEVE_ROUNDS {
+            return Err(bad(
+                "proxy.retrieve_max_rounds",
+                format!("must be at most {MAX_RETRIEVE_ROUNDS}"),
+            ));
+        }
         for r in &p.roles {
             if !kompress_core::KNOWN_ROLES.contains(&r.as_str()) {
                 return Err(bad("proxy.roles", format!("{r:?} is not a known role")));
@@ -180,6 +194,12 @@ mod tests {
     fn proxy_route_must_name_an_allowed_upstream() {
         let e = ServeConfig::from_toml("[proxy]\nopenai = \"evil\"\n").unwrap_err();
         assert!(e.to_string().contains("proxy.openai"), "{e}");
+    }
+
+    #[test]
+    fn too_many_retrieve_rounds_are_rejected_by_name() {
+        let e = ServeConfig::from_toml("[proxy]\nretrieve_max_rounds = 99\n").unwrap_err();
+        assert!(e.to_string().contains("proxy.retrieve_max_rounds"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod playground;
 pub mod proxy;
 pub mod reqspan;
+pub mod retrieve_loop;
 pub mod server;
 pub mod stable;
 pub mod state;

@@ -2,16 +2,25 @@
 //! request's tool results are compressed (prefix-stable), every other byte is forwarded as is,
 //! the client's headers (auth included, never logged) go to an allow-listed upstream, and the
 //! response, SSE streams included, comes back unchanged as it arrives.
+//!
+//! One exception, the retrieve loop (`retrieve_loop.rs`): for a non-streaming request that got
+//! the injected `kompress_retrieve` tool, a response asking for that tool only is answered
+//! here from memory and the request is re-sent (at most `proxy.retrieve_max_rounds` times);
+//! those requests ask the upstream for `accept-encoding: identity` and the client gets the
+//! final response, buffered. Streams and responses mixing in other tools go back unchanged.
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::header::{HeaderName, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use actix_web::http::header::{
+    HeaderName, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+};
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use kompress_core::Format;
 use kompress_pipeline::jsonspan::{self, JNode, JVal};
 
 use crate::error::ServeError;
+use crate::retrieve_loop;
 use crate::stable::Protect;
 use crate::state::{read_body, utf8, AppState};
 
@@ -105,7 +114,8 @@ async fn forward(
     state.remember(&tenant, &session, &out.evictions).await?;
     drop(slot);
     let marked = out.evictions.iter().any(|e| !e.handle.is_empty());
-    let outgoing = if marked && state.memory.is_some() && state.cfg.proxy.inject_retrieve_tool {
+    let offered = marked && state.memory.is_some() && state.cfg.proxy.inject_retrieve_tool;
+    let outgoing = if offered {
         inject_retrieve_tool(&out.output, format)?
     } else {
         out.output
@@ -117,16 +127,28 @@ async fn forward(
         .map_or(req.path(), |p| p.as_str());
     let url = format!("{}{}", base.trim_end_matches('/'), path_q);
     let client = req.app_data::<awc::Client>().cloned().unwrap_or_default();
-    let mut up = client
-        .request(req.method().clone(), url)
-        .timeout(Duration::from_secs(state.cfg.proxy.upstream_timeout_secs));
-    for (k, v) in req.headers() {
-        if !hop_by_hop(k) {
-            up = up.append_header((k.clone(), v.clone()));
+    // The proxy answers the tool it offered, for non-streaming requests only: a stream goes
+    // back as it arrives, so a `kompress_retrieve` call in it reaches the client.
+    let max_rounds = state.cfg.proxy.retrieve_max_rounds;
+    let armed = offered
+        && max_rounds > 0
+        && !serde_json::from_str::<serde_json::Value>(&outgoing)
+            .map(|v| retrieve_loop::is_streaming(&v))
+            .unwrap_or(true);
+    if armed {
+        if let Some(store) = state.memory.clone() {
+            let scope = Scope {
+                tenant: &tenant,
+                session: &session,
+                format,
+                max_rounds,
+            };
+            return answer_retrieve_rounds(&req, &state, &client, &url, outgoing, store, scope)
+                .await;
         }
     }
     let t = Instant::now();
-    let resp = up
+    let resp = upstream_request(&req, &state, &client, &url, false)
         .send_body(outgoing)
         .await
         .map_err(|e| ServeError::Upstream(e.to_string()))?;
@@ -140,6 +162,98 @@ async fn forward(
     let stream =
         resp.map(|chunk| chunk.map_err(|e| actix_web::error::ErrorBadGateway(e.to_string())));
     Ok(back.streaming(stream))
+}
+
+/// The upstream request with the client's headers (hop-by-hop and `x-kompress-*` dropped).
+/// `identity` asks for an uncompressed body, which the retrieve loop must read.
+fn upstream_request(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &awc::Client,
+    url: &str,
+    identity: bool,
+) -> awc::ClientRequest {
+    let mut up = client
+        .request(req.method().clone(), url)
+        .timeout(Duration::from_secs(state.cfg.proxy.upstream_timeout_secs));
+    for (k, v) in req.headers() {
+        let dropped = hop_by_hop(k) || (identity && k == ACCEPT_ENCODING);
+        if !dropped {
+            up = up.append_header((k.clone(), v.clone()));
+        }
+    }
+    if identity {
+        up = up.insert_header((ACCEPT_ENCODING, "identity"));
+    }
+    up
+}
+
+/// Largest upstream response the retrieve loop reads into memory.
+const LOOP_RESPONSE_LIMIT: usize = 64 << 20;
+
+/// Who the retrieve loop answers for and how often.
+struct Scope<'a> {
+    tenant: &'a str,
+    session: &'a str,
+    format: Format,
+    max_rounds: u32,
+}
+
+/// Non-streaming requests whose compression emitted markers: sends `body`, and while the
+/// response asks for `kompress_retrieve` only (and rounds are left), answers the calls from
+/// memory, appends the turn and its results, and sends again. The client gets the last
+/// response, buffered, with its status and headers.
+async fn answer_retrieve_rounds(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &awc::Client,
+    url: &str,
+    mut body: String,
+    store: std::sync::Arc<dyn kompress_memory::MemoryStore>,
+    scope: Scope<'_>,
+) -> Result<HttpResponse, ServeError> {
+    let mut round = 0;
+    loop {
+        let t = Instant::now();
+        let mut resp = upstream_request(req, state, client, url, true)
+            .send_body(body.clone())
+            .await
+            .map_err(|e| ServeError::Upstream(e.to_string()))?;
+        let bytes = resp
+            .body()
+            .limit(LOOP_RESPONSE_LIMIT)
+            .await
+            .map_err(|e| ServeError::Upstream(e.to_string()))?;
+        state.metrics.observe("stage:upstream", t.elapsed());
+        let calls = if resp.status().is_success() && round < scope.max_rounds {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| retrieve_loop::retrieve_only_calls(&v, scope.format).map(|c| (v, c)))
+        } else {
+            None
+        };
+        let Some((answer, calls)) = calls else {
+            let mut back = HttpResponse::build(resp.status());
+            for (k, v) in resp.headers() {
+                if !hop_by_hop(k) {
+                    back.append_header((k.clone(), v.clone()));
+                }
+            }
+            return Ok(back.body(bytes));
+        };
+        round += 1;
+        let t = Instant::now();
+        let results =
+            retrieve_loop::answer_calls(store.clone(), scope.tenant, scope.session, &calls).await?;
+        state.metrics.observe("stage:retrieve", t.elapsed());
+        tracing::debug!(
+            round,
+            calls = calls.len(),
+            "proxy answered kompress_retrieve"
+        );
+        let turn = retrieve_loop::round_messages(&answer, scope.format, &calls, &results);
+        body = retrieve_loop::append_messages(&body, &turn)?;
+    }
 }
 
 /// Adds the `kompress_retrieve` tool to the request's `tools` (creating the array when

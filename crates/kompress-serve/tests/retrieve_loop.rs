@@ -1,0 +1,252 @@
+//! The proxy answers `kompress_retrieve` itself: a scripted fake upstream first asks for a
+//! handle that really is in the compressed request, then answers normally.
+
+mod common;
+
+use std::sync::Mutex;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use common::*;
+use serde_json::{json, Value};
+
+/// What the scripted upstream answers to its n-th request (the last step repeats).
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// A `kompress_retrieve` call for the first `ref=` of the request it got.
+    Retrieve,
+    /// `kompress_retrieve` plus the client's own `logs` tool.
+    Mixed,
+    /// A plain assistant answer.
+    Final,
+}
+
+struct Script {
+    steps: Vec<Step>,
+    got: Mutex<Vec<String>>,
+}
+
+fn first_handle(body: &str) -> String {
+    let at = body.find("ref=").expect("the request carries a marker");
+    body[at + 4..at + 12].to_string()
+}
+
+fn reply(step: Step, anthropic: bool, n: usize, body: &str) -> Value {
+    let handle = || first_handle(body);
+    match (step, anthropic) {
+        (Step::Final, false) => json!({"id": "final", "object": "chat.completion", "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "done"}}]}),
+        (Step::Final, true) => json!({"id": "final", "type": "message", "role": "assistant",
+            "stop_reason": "end_turn", "content": [{"type": "text", "text": "done"}]}),
+        (_, false) => {
+            let mut calls = vec![
+                json!({"id": format!("call-{n}"), "type": "function", "function": {
+                "name": "kompress_retrieve",
+                "arguments": json!({"handle": handle()}).to_string()}}),
+            ];
+            if matches!(step, Step::Mixed) {
+                calls.push(json!({"id": "call-ls", "type": "function",
+                    "function": {"name": "logs", "arguments": "{}"}}));
+            }
+            json!({"id": format!("r-{n}"), "choices": [{"index": 0, "finish_reason": "tool_calls",
+                "message": {"role": "assistant", "content": null, "tool_calls": calls}}]})
+        }
+        (_, true) => {
+            let mut blocks = vec![json!({"type": "tool_use", "id": format!("tu-{n}"),
+                "name": "kompress_retrieve", "input": {"handle": handle()}})];
+            if matches!(step, Step::Mixed) {
+                blocks
+                    .push(json!({"type": "tool_use", "id": "tu-ls", "name": "logs", "input": {}}));
+            }
+            json!({"id": format!("r-{n}"), "type": "message", "role": "assistant",
+                "stop_reason": "tool_use", "content": blocks})
+        }
+    }
+}
+
+async fn scripted(req: HttpRequest, body: web::Bytes, s: web::Data<Script>) -> HttpResponse {
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let n = {
+        let mut got = s.got.lock().unwrap();
+        got.push(text.clone());
+        got.len() - 1
+    };
+    let step = s.steps[n.min(s.steps.len() - 1)];
+    let anthropic = req.path() == "/v1/messages";
+    HttpResponse::Ok()
+        .insert_header(("x-upstream", "scripted"))
+        .json(reply(step, anthropic, n, &text))
+}
+
+/// A real HTTP server answering by `steps`; returns its URL and the bodies it received.
+fn scripted_upstream(steps: Vec<Step>) -> (String, web::Data<Script>) {
+    let data = web::Data::new(Script {
+        steps,
+        got: Mutex::default(),
+    });
+    let d = data.clone();
+    let srv = HttpServer::new(move || {
+        App::new()
+            .app_data(d.clone())
+            .default_service(web::to(scripted))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind upstream");
+    let addr = srv.addrs()[0];
+    actix_web::rt::spawn(srv.run());
+    (format!("http://{addr}"), data)
+}
+
+fn served(steps: Vec<Step>, rounds: u32) -> (Served, web::Data<Script>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (up, script) = scripted_upstream(steps);
+    let mut cfg = proxy_config(&up);
+    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
+        dir.path().join("mem.db"),
+    ));
+    cfg.proxy.retrieve_max_rounds = rounds;
+    (serve(cfg), script, dir)
+}
+
+fn openai_body(stream: bool) -> String {
+    json!({"model": "gpt-x", "stream": stream, "messages": [
+        {"role": "user", "content": "why did the job fail?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "logs", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": tool_log(7)},
+        {"role": "user", "content": "so?"}
+    ]})
+    .to_string()
+}
+
+fn anthropic_body() -> String {
+    json!({"model": "claude-x", "max_tokens": 64, "messages": [
+        {"role": "user", "content": "check the logs"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "logs", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": tool_log(9)},
+            {"type": "text", "text": "what broke?"}]}
+    ]})
+    .to_string()
+}
+
+async fn post(b: &Served, path: &str, body: String) -> (u16, Value) {
+    let mut r = awc::Client::default()
+        .post(url(b, path))
+        .insert_header(("x-kompress-tenant", "acme"))
+        .insert_header(("x-kompress-session", "s1"))
+        .insert_header(("content-type", "application/json"))
+        .send_body(body)
+        .await
+        .unwrap();
+    let bytes = r.body().await.unwrap();
+    (r.status().as_u16(), serde_json::from_slice(&bytes).unwrap())
+}
+
+/// The exact evicted bytes stored under `handle` for tenant acme, session s1.
+fn evicted(b: &Served, handle: &str) -> String {
+    let store = b.state.memory.clone().expect("memory store");
+    let rec = store.get_by_handle("acme", Some("s1"), handle).unwrap();
+    rec.expect("the handle is stored").text
+}
+
+#[actix_web::test]
+async fn openai_retrieve_call_is_answered_by_the_proxy_with_the_exact_evicted_bytes() {
+    let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
+    let (status, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["id"], "final", "the client sees only the final answer");
+    let got = script.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let handle = first_handle(&got[0]);
+    let text = evicted(&b, &handle);
+    assert!(text.lines().count() > 1 && tool_log(7).contains(&text));
+    let first: Value = serde_json::from_str(&got[0]).unwrap();
+    let second: Value = serde_json::from_str(&got[1]).unwrap();
+    let n = first["messages"].as_array().unwrap().len();
+    let msgs = second["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), n + 2);
+    assert_eq!(msgs[..n], first["messages"].as_array().unwrap()[..]);
+    assert_eq!(
+        msgs[n]["tool_calls"][0]["function"]["name"],
+        "kompress_retrieve"
+    );
+    assert_eq!(msgs[n + 1]["role"], "tool");
+    assert_eq!(msgs[n + 1]["tool_call_id"], "call-0");
+    assert_eq!(msgs[n + 1]["content"].as_str().unwrap(), text);
+    let cut = got[0].find(r#""so?","role":"user"}"#).unwrap() + r#""so?","role":"user"}"#.len();
+    assert!(
+        got[1].starts_with(&got[0][..cut]) && got[1].ends_with(&got[0][cut..]),
+        "the new turns are inserted after the last message; every other byte is resent as is"
+    );
+}
+
+#[actix_web::test]
+async fn anthropic_retrieve_call_is_answered_with_a_tool_result_turn() {
+    let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
+    let (status, v) = post(&b, "/v1/messages", anthropic_body()).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["id"], "final");
+    let got = script.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let text = evicted(&b, &first_handle(&got[0]));
+    let second: Value = serde_json::from_str(&got[1]).unwrap();
+    let msgs = second["messages"].as_array().unwrap();
+    let last = &msgs[msgs.len() - 1];
+    assert_eq!(msgs[msgs.len() - 2]["role"], "assistant");
+    assert_eq!(
+        msgs[msgs.len() - 2]["content"][0]["name"],
+        "kompress_retrieve"
+    );
+    assert_eq!(last["role"], "user");
+    assert_eq!(last["content"][0]["type"], "tool_result");
+    assert_eq!(last["content"][0]["tool_use_id"], "tu-0");
+    assert_eq!(last["content"][0]["content"].as_str().unwrap(), text);
+}
+
+#[actix_web::test]
+async fn max_rounds_bound_the_loop_and_the_last_call_reaches_the_client() {
+    let (b, script, _dir) = served(vec![Step::Retrieve], 2);
+    let (status, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        script.got.lock().unwrap().len(),
+        3,
+        "first request + 2 answered rounds"
+    );
+    assert_eq!(v["id"], "r-2");
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "kompress_retrieve"
+    );
+}
+
+#[actix_web::test]
+async fn mixed_tool_calls_pass_through_to_the_client() {
+    let (b, script, _dir) = served(vec![Step::Mixed], 3);
+    let (_, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    assert_eq!(script.got.lock().unwrap().len(), 1);
+    assert_eq!(v["id"], "r-0");
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][1]["function"]["name"],
+        "logs"
+    );
+    let (_, v) = post(&b, "/v1/messages", anthropic_body()).await;
+    assert_eq!(script.got.lock().unwrap().len(), 2);
+    assert_eq!(v["content"][1]["name"], "logs");
+}
+
+#[actix_web::test]
+async fn streaming_requests_are_never_looped() {
+    let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
+    let (_, v) = post(&b, "/v1/chat/completions", openai_body(true)).await;
+    assert_eq!(script.got.lock().unwrap().len(), 1);
+    assert_eq!(v["id"], "r-0", "the call reaches the client");
+}
+
+#[actix_web::test]
+async fn zero_rounds_disable_the_loop() {
+    let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 0);
+    let (_, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    assert_eq!(script.got.lock().unwrap().len(), 1);
+    assert_eq!(v["id"], "r-0");
+}
