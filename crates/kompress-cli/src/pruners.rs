@@ -120,7 +120,10 @@ impl PrunerSpec {
                 ),
             }
         })?;
-        Ok(p.with_limits(kompress_model::pruner::DEFAULT_WINDOW, self.batch_tokens)?)
+        // the default window, or the model's positions when it has fewer
+        let window =
+            (p.model().config.max_positions() as usize).min(kompress_model::pruner::DEFAULT_WINDOW);
+        Ok(p.with_limits(window, self.batch_tokens)?)
     }
 
     /// Builds the pruner (called on the pipeline's model thread).
