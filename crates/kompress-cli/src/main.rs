@@ -46,8 +46,19 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    // `serve` installs its own subscriber ([telemetry]: JSON logs, OpenTelemetry export)
-    if !matches!(cli.cmd, Command::Serve(_)) {
+    // `serve` installs its own subscriber ([telemetry]: JSON logs, OpenTelemetry export), the
+    // Kafka commands theirs (stderr logs, OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+    let _telemetry = match &cli.cmd {
+        Command::Kafka(_) => match kompress_kafka::cli::init_telemetry("kompress-stream") {
+            Ok(g) => Some(g),
+            Err(e) => {
+                eprintln!("kompress: {e}");
+                std::process::exit(exit::CONFIG);
+            }
+        },
+        _ => None,
+    };
+    if !matches!(cli.cmd, Command::Serve(_) | Command::Kafka(_)) {
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")

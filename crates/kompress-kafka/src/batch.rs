@@ -261,5 +261,18 @@ async fn transform(shared: &Shared, m: &OwnedMessage) -> Result<Vec<OutRecord>, 
         partition: m.partition(),
         offset: m.offset(),
     };
-    transform_record(&ctx, m.key(), m.payload().unwrap_or(&[]), src, parent).await
+    // one span per record, parented on the producer's `traceparent` when OpenTelemetry is on
+    let span = tracing::info_span!(
+        "kafka.record",
+        otel.kind = "consumer",
+        topic = m.topic(),
+        partition = m.partition(),
+        offset = m.offset()
+    );
+    if let Some(tp) = parent.as_ref() {
+        kompress_telemetry::set_remote_parent(&span, &tp.header_value(), None);
+    }
+    transform_record(&ctx, m.key(), m.payload().unwrap_or(&[]), src, parent)
+        .instrument(span)
+        .await
 }

@@ -150,6 +150,24 @@ fn compressor(a: &CompressorArgs) -> Result<Arc<dyn TranscriptCompressor>, Kafka
 /// Runs one command on its own tokio runtime. The runtime is shut down without waiting
 /// for its blocking threads: destroying a librdkafka consumer used with transactions can
 /// hang, and everything is committed or flushed by then.
+/// Logs (text on stderr; `KOMPRESS_LOG` overrides the filter) and, when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set, OpenTelemetry export of the
+/// per-record spans, parented on each record's `traceparent` header. Keep the guard alive
+/// while the command runs: dropping it flushes the spans.
+pub fn init_telemetry(
+    service: &str,
+) -> Result<kompress_telemetry::TelemetryGuard, kompress_telemetry::TelemetryError> {
+    kompress_telemetry::init_as(
+        &kompress_telemetry::TelemetryConfig {
+            log_format: kompress_telemetry::LogFormat::Text,
+            log_stream: kompress_telemetry::LogStream::Stderr,
+            log_filter: "warn,kompress_kafka=info".into(),
+            ..Default::default()
+        },
+        service,
+    )
+}
+
 pub fn run_command(cmd: KafkaCommand) -> Result<(), KafkaError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)

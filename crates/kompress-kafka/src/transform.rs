@@ -30,7 +30,11 @@ pub async fn transform_record(
     src: SourceRef,
     parent: Option<TraceParent>,
 ) -> Result<Vec<OutRecord>, KafkaError> {
-    let trace = parent.unwrap_or_else(TraceParent::new_root).child();
+    // the header written downstream names the exported record span when OpenTelemetry is
+    // on, else a fresh child of the incoming context
+    let trace = kompress_telemetry::traceparent_of(&tracing::Span::current())
+        .and_then(|tp| TraceParent::parse(tp.as_bytes()))
+        .unwrap_or_else(|| parent.unwrap_or_else(TraceParent::new_root).child());
     let id = record_id(key, src.partition, src.offset, ctx.fingerprint);
     let parsed = {
         let _s = tracing::info_span!("validate", trace_id = %trace.trace_id, offset = src.offset)

@@ -83,14 +83,13 @@ impl AsyncBench for SinkBench {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")
-                .unwrap_or_else(|_| "warn,kompress_kafka=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let _telemetry = match kompress_kafka::cli::init_telemetry("kompress-kafka") {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("kompress-kafka: {e}");
+            std::process::exit(4);
+        }
+    };
     let res = match Args::parse().cmd {
         Cmd::Kafka(c) => run_command(c),
         Cmd::Bench { config, args } => bench(config, Processors(args)),
