@@ -131,13 +131,23 @@ impl PrunerSpec {
         Ok(match self.kind {
             PrunerKind::Stat => Box::new(StatPruner::new(stat.clone())),
             PrunerKind::Learned => Box::new(self.load_learned()?),
-            PrunerKind::Blend => Box::new(BlendPruner::new(vec![
-                (Box::new(self.load_learned()?), self.blend_weight),
-                (
-                    Box::new(StatPruner::new(stat.clone())),
-                    1.0 - self.blend_weight,
-                ),
-            ])?),
+            PrunerKind::Blend => Box::new(blend_with_stat(
+                Box::new(self.load_learned()?),
+                self.blend_weight,
+                stat,
+            )?),
         })
     }
+}
+
+/// A learned pruner's logits averaged with the statistical pruner's, `weight` on the model.
+pub fn blend_with_stat(
+    model: Box<dyn Pruner>,
+    weight: f32,
+    stat: &StatConfig,
+) -> Result<BlendPruner, CoreError> {
+    BlendPruner::new(vec![
+        (model, weight),
+        (Box::new(StatPruner::new(stat.clone())), 1.0 - weight),
+    ])
 }

@@ -168,15 +168,20 @@ pub fn init_telemetry(
     )
 }
 
-pub fn run_command(cmd: KafkaCommand) -> Result<(), KafkaError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// The multi-threaded runtime every Kafka command runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, KafkaError> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
         .map_err(|source| KafkaError::Io {
             path: "tokio runtime".into(),
             source,
-        })?;
+        })
+}
+
+pub fn run_command(cmd: KafkaCommand) -> Result<(), KafkaError> {
+    let rt = runtime()?;
     let res = rt.block_on(async move {
         match cmd {
             KafkaCommand::Stream(a) => stream(a).await,

@@ -307,25 +307,8 @@ async fn malformed_memory_records_go_to_the_dlq_and_the_sink_keeps_storing() {
     };
     let t = make_topics(&b, "sinkdlq", 1, 1).await;
     let good = |i: usize| -> Vec<u8> {
-        let original = format!("evicted line {i}\n");
-        let start = 100 + i as u64;
-        let ev = kompress_core::Eviction {
-            transcript_id: format!("t{i}"),
-            message_index: 0,
-            start,
-            end: start + original.len() as u64,
-            replacement: String::new(),
-            decoded: None,
-            handle: kompress_core::handle_for(start, &original),
-            hash: kompress_core::content_hash(&original),
-            original,
-            kind: kompress_core::EvictionKind::Lines,
-        };
-        serde_json::to_vec(&serde_json::json!({
-            "version": 1, "tenant": "acme", "session_id": "s", "transcript_id": format!("t{i}"),
-            "eviction": ev,
-        }))
-        .unwrap()
+        let t = format!("t{i}");
+        memory_record("acme", &t, 0, 100 + i as u64, format!("evicted line {i}\n"))
     };
     let records: Vec<(String, Vec<u8>)> = vec![
         ("g0".into(), good(0)),

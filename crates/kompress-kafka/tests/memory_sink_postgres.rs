@@ -36,25 +36,14 @@ async fn sink_stores_every_record_once_into_postgres() {
     let t = make_topics(&b, "sinkpg", 2, 1).await;
     let tenant = unique("pg-tenant");
     let record = |i: usize| -> Vec<u8> {
-        let original = format!("evicted line {i} of a log\n");
-        let start = 10 * i as u64;
-        let ev = kompress_core::Eviction {
-            transcript_id: format!("t{}", i % 4),
-            message_index: 1,
-            start,
-            end: start + original.len() as u64,
-            replacement: String::new(),
-            decoded: None,
-            handle: kompress_core::handle_for(start, &original),
-            hash: kompress_core::content_hash(&original),
-            original,
-            kind: kompress_core::EvictionKind::Lines,
-        };
-        serde_json::to_vec(&serde_json::json!({
-            "version": 1, "tenant": tenant, "session_id": "s",
-            "transcript_id": format!("t{}", i % 4), "eviction": ev,
-        }))
-        .unwrap()
+        let t = format!("t{}", i % 4);
+        memory_record(
+            &tenant,
+            &t,
+            1,
+            10 * i as u64,
+            format!("evicted line {i} of a log\n"),
+        )
     };
     const N: usize = 200;
     // Every record twice: a redelivery must not store anything twice.

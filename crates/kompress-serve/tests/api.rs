@@ -5,19 +5,7 @@ mod common;
 
 use common::*;
 use kompress_serve::ServeConfig;
-use serde_json::{json, Value};
-
-async fn post(url: &str, body: impl Into<Vec<u8>>) -> (u16, Value) {
-    let mut r = awc::Client::default()
-        .post(url)
-        .insert_header(("content-type", "application/json"))
-        .send_body(body.into())
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    let v = r.json::<Value>().limit(1 << 24).await.expect("json body");
-    (status, v)
-}
+use serde_json::json;
 
 #[actix_web::test]
 async fn text_compresses_and_restores_byte_exact() {

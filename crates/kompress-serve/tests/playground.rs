@@ -10,18 +10,6 @@ use serde_json::{json, Value};
 
 const TRACE: &str = include_str!("../../../tests/playground/stack_trace.txt");
 
-async fn post(url: &str, body: impl Into<Vec<u8>>) -> (u16, Value) {
-    let mut r = awc::Client::default()
-        .post(url)
-        .insert_header(("content-type", "application/json"))
-        .send_body(body.into())
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    let v = r.json::<Value>().limit(1 << 24).await.expect("json body");
-    (status, v)
-}
-
 fn spans_of<'a>(v: &'a Value, kind: &str) -> Vec<&'a Value> {
     v["spans"]
         .as_array()

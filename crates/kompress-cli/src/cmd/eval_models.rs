@@ -4,14 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kompress_core::Pruner;
 use kompress_eval::data::{load_cases, Split};
 use kompress_eval::report::ModelSpeedRow;
 use kompress_eval::run::LearnedModel;
 use kompress_eval::systems::SharedPruner;
 use kompress_model::TchPruner;
-use kompress_pipeline::BlendPruner;
-use kompress_stat::{StatConfig, StatPruner};
+use kompress_stat::StatConfig;
 
 /// `LABEL=DIR` (the model alone) or `LABEL=blend:DIR` (the model's logits averaged with the
 /// statistical pruner's, as `--pruner blend` does).
@@ -61,11 +59,10 @@ pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
             }
         };
         let pruner = if m.blend {
-            let parts: Vec<(Box<dyn Pruner>, f32)> = vec![
-                (Box::new(model), 0.5),
-                (Box::new(StatPruner::new(StatConfig::default())), 0.5),
-            ];
-            SharedPruner::new(Box::new(BlendPruner::new(parts)?))
+            let weight = crate::pruners::PrunerSpec::default().blend_weight;
+            let blend =
+                crate::pruners::blend_with_stat(Box::new(model), weight, &StatConfig::default())?;
+            SharedPruner::new(Box::new(blend))
         } else {
             model
         };

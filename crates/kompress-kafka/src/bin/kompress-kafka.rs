@@ -42,14 +42,7 @@ enum Cmd {
 
 fn bench(config: Option<PathBuf>, f: impl AsyncBench) -> Result<(), KafkaError> {
     let cfg = StreamConfig::load(config.as_deref(), std::env::vars())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .map_err(|source| KafkaError::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
+    let rt = kompress_kafka::cli::runtime()?;
     let report = rt.block_on(f.run(cfg))?;
     println!("{report}");
     rt.shutdown_background();

@@ -167,14 +167,7 @@ async fn one_run(cfg: &StreamConfig, a: &SinkBenchArgs) -> Result<SinkRun, Kafka
     cfg.memory_sink.group_id = format!("{memory}-g");
     cfg.memory_sink.batch_max_records = a.batch;
     cfg.memory_sink.store = kompress_memory::MemoryConfig::sqlite(&path);
-    let store_cfg = cfg.memory_sink.store.clone();
-    let store = tokio::task::spawn_blocking(move || kompress_memory::open_store(&store_cfg))
-        .await
-        .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
-        .map_err(|source| KafkaError::Store {
-            stage: "open",
-            source,
-        })?;
+    let store = super::open_sink_store(&cfg.memory_sink.store).await?;
     let metrics = Arc::new(SinkMetrics::default());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();

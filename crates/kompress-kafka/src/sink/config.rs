@@ -105,14 +105,8 @@ impl MemorySinkSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::tests::env;
     use crate::StreamConfig;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn sink_settings_come_from_the_environment_like_the_processor_settings() {

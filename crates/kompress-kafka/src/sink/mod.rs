@@ -139,15 +139,22 @@ pub async fn run_sink(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), KafkaError> {
     cfg.validate()?;
-    let store_cfg = cfg.memory_sink.store.clone();
-    let store = tokio::task::spawn_blocking(move || kompress_memory::open_store(&store_cfg))
+    let store = open_sink_store(&cfg.memory_sink.store).await?;
+    run_sink_with_store(cfg, store, metrics, batch_delay, shutdown).await
+}
+
+/// Opens the configured store on the blocking pool (SQLite and PostgreSQL open synchronously).
+pub(crate) async fn open_sink_store(
+    store: &kompress_memory::MemoryConfig,
+) -> Result<Arc<dyn MemoryStore>, KafkaError> {
+    let store_cfg = store.clone();
+    tokio::task::spawn_blocking(move || kompress_memory::open_store(&store_cfg))
         .await
         .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
         .map_err(|source| KafkaError::Store {
             stage: "open",
             source,
-        })?;
-    run_sink_with_store(cfg, store, metrics, batch_delay, shutdown).await
+        })
 }
 
 /// Runs the sink into `store` until `shutdown` resolves, then drains what it consumed

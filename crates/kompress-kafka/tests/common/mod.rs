@@ -366,3 +366,31 @@ pub fn wait_child(mut child: Child, timeout: Duration) -> (Option<i32>, String) 
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// One memory-topic record as the processor writes it: an eviction of `original` at `start` of
+/// message `message_index` in `transcript_id`, for `tenant` / session `s`.
+pub fn memory_record(
+    tenant: &str,
+    transcript_id: &str,
+    message_index: u32,
+    start: u64,
+    original: String,
+) -> Vec<u8> {
+    let ev = kompress_core::Eviction {
+        transcript_id: transcript_id.to_string(),
+        message_index,
+        start,
+        end: start + original.len() as u64,
+        replacement: String::new(),
+        decoded: None,
+        handle: kompress_core::handle_for(start, &original),
+        hash: kompress_core::content_hash(&original),
+        original,
+        kind: kompress_core::EvictionKind::Lines,
+    };
+    serde_json::to_vec(&serde_json::json!({
+        "version": 1, "tenant": tenant, "session_id": "s", "transcript_id": transcript_id,
+        "eviction": ev,
+    }))
+    .unwrap()
+}

@@ -42,6 +42,23 @@ pub struct Served {
     pub state: actix_web::web::Data<kompress_serve::state::AppState>,
 }
 
+/// POSTs a JSON body; returns the status and the JSON answer.
+pub async fn post(url: &str, body: impl Into<Vec<u8>>) -> (u16, serde_json::Value) {
+    let mut r = awc::Client::default()
+        .post(url)
+        .insert_header(("content-type", "application/json"))
+        .send_body(body.into())
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    let v = r
+        .json::<serde_json::Value>()
+        .limit(1 << 24)
+        .await
+        .expect("json body");
+    (status, v)
+}
+
 pub fn url(b: &Served, path: &str) -> String {
     format!("http://{}{}", b.addr, path)
 }
