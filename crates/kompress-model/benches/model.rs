@@ -1,6 +1,7 @@
-//! Inference throughput of the default base (all-MiniLM-L6-v2, fp32, CPU, 2 threads) on
-//! 512-token windows: eight windows run one at a time (batch 1) versus in one padded batch
-//! (batch 8). Heads are randomly initialised: they cost the same as trained ones.
+//! Inference throughput of the default base (all-MiniLM-L6-v2, fp32, CPU, 2 threads), one chunk
+//! at a time (batch 1) versus eight chunks in one padded batch (batch 8), for full 512-token
+//! windows and for short 64-token chunks (a tool result of a few lines, the common case behind
+//! the service). Heads are randomly initialised: they cost the same as trained ones.
 //! Run: cargo bench -p kompress-model --bench model
 
 use std::path::Path;
@@ -9,7 +10,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kompress_model::{Chunk, HfTokenizer, ModelConfig, PrunerModel, TchPruner};
 use tch::Device;
 
-const WINDOW: usize = 512;
 const CHUNKS: usize = 8;
 
 fn minilm_dir() -> Option<std::path::PathBuf> {
@@ -18,8 +18,8 @@ fn minilm_dir() -> Option<std::path::PathBuf> {
     d.join("model.safetensors").is_file().then_some(d)
 }
 
-/// Eight full windows of real sub-word ids from tool-output-like text.
-fn windows(tok: &HfTokenizer) -> Vec<Chunk> {
+/// `CHUNKS` full chunks of `window` real sub-word ids from tool-output-like text.
+fn windows(tok: &HfTokenizer, window: usize) -> Vec<Chunk> {
     let mut text = String::new();
     for i in 0..2000 {
         text.push_str(&format!(
@@ -33,7 +33,7 @@ fn windows(tok: &HfTokenizer) -> Vec<Chunk> {
     let p = tok.pieces(&text).expect("tokenizes");
     (0..CHUNKS)
         .map(|c| {
-            let r = c * (WINDOW - 2)..(c + 1) * (WINDOW - 2);
+            let r = c * (window - 2)..(c + 1) * (window - 2);
             let mut ids = vec![tok.cls_id() as i64];
             ids.extend(p.ids[r.clone()].iter().map(|&i| i as i64));
             ids.push(tok.sep_id() as i64);
@@ -55,19 +55,26 @@ fn bench(c: &mut Criterion) {
     let mut model = PrunerModel::new(cfg, Device::Cpu, None);
     model.load_encoder(&dir.join("model.safetensors")).unwrap();
     let tok = HfTokenizer::from_file(&dir.join("tokenizer.json"), None, None).unwrap();
-    let chunks = windows(&tok);
-    let refs: Vec<&Chunk> = chunks.iter().collect();
-    let pruner = TchPruner::new(model, tok);
-
-    let mut g = c.benchmark_group("minilm_l6_fp32_cpu2_512tok");
-    g.sample_size(10);
-    g.measurement_time(std::time::Duration::from_secs(20));
-    g.throughput(Throughput::Elements((WINDOW * CHUNKS) as u64));
-    let p1 = pruner.with_limits(WINDOW, WINDOW).unwrap();
-    g.bench_function("batch1_x8", |b| b.iter(|| p1.run_chunks(&refs).unwrap()));
-    let p8 = p1.with_limits(WINDOW, WINDOW * CHUNKS).unwrap();
-    g.bench_function("batch8", |b| b.iter(|| p8.run_chunks(&refs).unwrap()));
-    g.finish();
+    let sets: Vec<(usize, Vec<Chunk>)> = [512, 64].map(|w| (w, windows(&tok, w))).into();
+    let mut pruner = TchPruner::new(model, tok);
+    for (window, chunks) in sets {
+        let refs: Vec<&Chunk> = chunks.iter().collect();
+        let mut g = c.benchmark_group(format!("minilm_l6_fp32_cpu2_{window}tok"));
+        g.sample_size(10);
+        g.measurement_time(std::time::Duration::from_secs(if window == 512 {
+            20
+        } else {
+            8
+        }));
+        g.throughput(Throughput::Elements((window * CHUNKS) as u64));
+        pruner = pruner.with_limits(window, window).unwrap();
+        g.bench_function("batch1_x8", |b| {
+            b.iter(|| pruner.run_chunks(&refs).unwrap())
+        });
+        pruner = pruner.with_limits(window, window * CHUNKS).unwrap();
+        g.bench_function("batch8", |b| b.iter(|| pruner.run_chunks(&refs).unwrap()));
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);
