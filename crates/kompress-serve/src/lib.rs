@@ -11,6 +11,7 @@ pub mod playground;
 pub mod proxy;
 pub mod reqspan;
 pub mod retrieve_loop;
+pub mod retrieve_stream;
 pub mod server;
 pub mod stable;
 pub mod state;

@@ -3,11 +3,15 @@
 //! the client's headers (auth included, never logged) go to an allow-listed upstream, and the
 //! response, SSE streams included, comes back unchanged as it arrives.
 //!
-//! One exception, the retrieve loop (`retrieve_loop.rs`): for a non-streaming request that got
-//! the injected `kompress_retrieve` tool, a response asking for that tool only is answered
-//! here from memory and the request is re-sent (at most `proxy.retrieve_max_rounds` times);
-//! those requests ask the upstream for `accept-encoding: identity` and the client gets the
-//! final response, buffered. Streams and responses mixing in other tools go back unchanged.
+//! One exception, the retrieve loop: for a request that got the injected `kompress_retrieve`
+//! tool, a response asking for that tool only is answered here from memory and the request
+//! is re-sent (at most `proxy.retrieve_max_rounds` times); those requests ask the upstream for
+//! `accept-encoding: identity` so the proxy can read the answers. Non-streaming requests
+//! (here, `retrieve_loop.rs`) get the final response, buffered. Streaming requests
+//! (`retrieve_stream.rs`) are read event by event: a stream that shows anything but
+//! retrieve calls is forwarded as it arrives, byte for byte, and a stream of retrieve calls
+//! only is held back, answered and never shown, so the client sees the final round's stream
+//! unchanged. Responses mixing in other tools or text go back unchanged.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +24,8 @@ use kompress_core::Format;
 use kompress_pipeline::jsonspan::{self, JNode, JVal};
 
 use crate::error::ServeError;
-use crate::retrieve_loop;
+use crate::retrieve_loop::{self, Scope};
+use crate::retrieve_stream;
 use crate::stable::Protect;
 use crate::state::{read_body, utf8, AppState};
 
@@ -127,25 +132,26 @@ async fn forward(
         .map_or(req.path(), |p| p.as_str());
     let url = format!("{}{}", base.trim_end_matches('/'), path_q);
     let client = req.app_data::<awc::Client>().cloned().unwrap_or_default();
-    // The proxy answers the tool it offered, for non-streaming requests only: a stream goes
-    // back as it arrives, so a `kompress_retrieve` call in it reaches the client.
+    // The proxy answers the tool it offered: buffered for plain requests, held back event by
+    // event for streams (`retrieve_stream.rs`).
     let max_rounds = state.cfg.proxy.retrieve_max_rounds;
-    let armed = offered
-        && max_rounds > 0
-        && !serde_json::from_str::<serde_json::Value>(&outgoing)
-            .map(|v| retrieve_loop::is_streaming(&v))
-            .unwrap_or(true);
-    if armed {
-        if let Some(store) = state.memory.clone() {
-            let scope = Scope {
-                tenant: &tenant,
-                session: &session,
-                format,
-                max_rounds,
-            };
-            return answer_retrieve_rounds(&req, &state, &client, &url, outgoing, store, scope)
-                .await;
-        }
+    let streaming = serde_json::from_str::<serde_json::Value>(&outgoing)
+        .map(|v| retrieve_loop::is_streaming(&v));
+    if let (true, Ok(streaming), Some(store)) =
+        (offered && max_rounds > 0, streaming, state.memory.clone())
+    {
+        let scope = Scope {
+            store,
+            tenant: &tenant,
+            session: &session,
+            format,
+            max_rounds,
+        };
+        return if streaming {
+            retrieve_stream::answer_rounds(&req, &state, &client, &url, outgoing, scope).await
+        } else {
+            answer_retrieve_rounds(&req, &state, &client, &url, outgoing, scope).await
+        };
     }
     let t = Instant::now();
     let resp = upstream_request(&req, &state, &client, &url, false)
@@ -153,20 +159,30 @@ async fn forward(
         .await
         .map_err(|e| ServeError::Upstream(e.to_string()))?;
     state.metrics.observe("stage:upstream", t.elapsed());
+    Ok(relay(resp, web::Bytes::new()))
+}
+
+/// The client's response: the upstream's status and end-to-end headers, then `head` (bytes
+/// already read from the upstream body) and the rest of its body as it arrives.
+pub(crate) fn relay<S>(resp: awc::ClientResponse<S>, head: web::Bytes) -> HttpResponse
+where
+    S: futures::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
+{
     let mut back = HttpResponse::build(resp.status());
     for (k, v) in resp.headers() {
         if !hop_by_hop(k) {
             back.append_header((k.clone(), v.clone()));
         }
     }
-    let stream =
+    let head = (!head.is_empty()).then_some(Ok(head));
+    let rest =
         resp.map(|chunk| chunk.map_err(|e| actix_web::error::ErrorBadGateway(e.to_string())));
-    Ok(back.streaming(stream))
+    back.streaming(futures::stream::iter(head).chain(rest))
 }
 
 /// The upstream request with the client's headers (hop-by-hop and `x-kompress-*` dropped).
 /// `identity` asks for an uncompressed body, which the retrieve loop must read.
-fn upstream_request(
+pub(crate) fn upstream_request(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
@@ -191,14 +207,6 @@ fn upstream_request(
 /// Largest upstream response the retrieve loop reads into memory.
 const LOOP_RESPONSE_LIMIT: usize = 64 << 20;
 
-/// Who the retrieve loop answers for and how often.
-struct Scope<'a> {
-    tenant: &'a str,
-    session: &'a str,
-    format: Format,
-    max_rounds: u32,
-}
-
 /// Non-streaming requests whose compression emitted markers: sends `body`, and while the
 /// response asks for `kompress_retrieve` only (and rounds are left), answers the calls from
 /// memory, appends the turn and its results, and sends again. The client gets the last
@@ -209,7 +217,6 @@ async fn answer_retrieve_rounds(
     client: &awc::Client,
     url: &str,
     mut body: String,
-    store: std::sync::Arc<dyn kompress_memory::MemoryStore>,
     scope: Scope<'_>,
 ) -> Result<HttpResponse, ServeError> {
     let mut round = 0;
@@ -242,17 +249,7 @@ async fn answer_retrieve_rounds(
             return Ok(back.body(bytes));
         };
         round += 1;
-        let t = Instant::now();
-        let results =
-            retrieve_loop::answer_calls(store.clone(), scope.tenant, scope.session, &calls).await?;
-        state.metrics.observe("stage:retrieve", t.elapsed());
-        tracing::debug!(
-            round,
-            calls = calls.len(),
-            "proxy answered kompress_retrieve"
-        );
-        let turn = retrieve_loop::round_messages(&answer, scope.format, &calls, &results);
-        body = retrieve_loop::append_messages(&body, &turn)?;
+        body = scope.extend(state, &body, &answer, &calls, round).await?;
     }
 }
 

@@ -1,8 +1,12 @@
-//! The proxy's own answers to `kompress_retrieve`: when a non-streaming upstream response asks
-//! for nothing but `kompress_retrieve` calls, the proxy answers them from the memory store,
-//! appends the assistant turn and the tool results to the (already compressed) request and
-//! sends it again, at most `proxy.retrieve_max_rounds` times. A response that mixes the tool
-//! with any other tool is the client's to handle and goes back unchanged.
+//! The proxy's own answers to `kompress_retrieve`: when an upstream response asks for nothing
+//! but `kompress_retrieve` calls, the proxy answers them from the memory store, appends the
+//! assistant turn and the tool results to the (already compressed) request and sends it
+//! again, at most `proxy.retrieve_max_rounds` times. A response that mixes the tool with any
+//! other tool is the client's to handle and goes back unchanged.
+//!
+//! These are the pieces both loops share: the non-streaming one in `proxy.rs` reads the whole
+//! response, the streaming one (`retrieve_stream.rs`) rebuilds the same response shape from
+//! the SSE events it held back, then both call [`retrieve_only_calls`] and [`Scope::extend`].
 
 use std::sync::Arc;
 
@@ -12,6 +16,40 @@ use kompress_pipeline::jsonspan::{self, JVal};
 use serde_json::{json, Value};
 
 use crate::error::ServeError;
+use crate::state::AppState;
+
+/// Who the retrieve loop answers for (the evictions' tenant and session) and how often.
+pub struct Scope<'a> {
+    pub store: Arc<dyn MemoryStore>,
+    pub tenant: &'a str,
+    pub session: &'a str,
+    pub format: Format,
+    pub max_rounds: u32,
+}
+
+impl Scope<'_> {
+    /// Answers one round's `calls` (of the upstream turn `answer`, in its non-streaming shape)
+    /// from the store and returns `body` with the turn and its results appended.
+    pub async fn extend(
+        &self,
+        state: &AppState,
+        body: &str,
+        answer: &Value,
+        calls: &[RetrieveCall],
+        round: u32,
+    ) -> Result<String, ServeError> {
+        let t = std::time::Instant::now();
+        let results = answer_calls(self.store.clone(), self.tenant, self.session, calls).await?;
+        state.metrics.observe("stage:retrieve", t.elapsed());
+        tracing::debug!(
+            round,
+            calls = calls.len(),
+            "proxy answered kompress_retrieve"
+        );
+        let turn = round_messages(answer, self.format, calls, &results);
+        append_messages(body, &turn)
+    }
+}
 
 /// One `kompress_retrieve` call of an upstream response.
 #[derive(Debug, Clone, PartialEq)]

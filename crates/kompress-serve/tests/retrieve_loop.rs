@@ -235,8 +235,10 @@ async fn mixed_tool_calls_pass_through_to_the_client() {
     assert_eq!(v["content"][1]["name"], "logs");
 }
 
+/// Streams are looped by `retrieve_stream.rs` (tests/retrieve_stream.rs) only when the
+/// upstream answers with SSE; a JSON answer to a streaming request goes back as it came.
 #[actix_web::test]
-async fn streaming_requests_are_never_looped() {
+async fn streaming_request_answered_without_sse_passes_through() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
     let (_, v) = post(&b, "/v1/chat/completions", openai_body(true)).await;
     assert_eq!(script.got.lock().unwrap().len(), 1);
