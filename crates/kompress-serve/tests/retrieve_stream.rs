@@ -200,11 +200,12 @@ async fn text_and_other_tools_reach_the_client_while_the_upstream_still_streams(
         let (b, script, _dir) = served(vec![step], 3);
         let want = openai_stream(step, 0, "unused").len();
         let got = first_bytes(&b, "/v1/chat/completions", openai_body(), want).await;
-        assert_eq!(
-            String::from_utf8(got).unwrap(),
-            script.sent.lock().unwrap()[0],
-            "{step:?}"
-        );
+        let sent = script.sent.lock().unwrap()[0].clone();
+        assert_eq!(String::from_utf8(got).unwrap(), sent, "OpenAI {step:?}");
+        let want = anthropic_stream(step, 1, "unused").len();
+        let got = first_bytes(&b, "/v1/messages", anthropic_body(), want).await;
+        let sent = script.sent.lock().unwrap()[1].clone();
+        assert_eq!(String::from_utf8(got).unwrap(), sent, "Anthropic {step:?}");
     }
 }
 

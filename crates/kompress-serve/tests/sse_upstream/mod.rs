@@ -24,9 +24,9 @@ pub enum Step {
     Text,
     /// Half a retrieve call, then the connection breaks.
     Broken,
-    /// `Text` (OpenAI) up to its first text delta, then the upstream stays silent.
+    /// `Text` up to its first text delta, then the upstream stays silent.
     TextThenSilence,
-    /// `Mixed` (OpenAI) up to the other tool's first fragment, then silence.
+    /// A retrieve call, then the start of the client's own `logs` tool, then silence.
     MixedThenSilence,
 }
 
@@ -123,6 +123,31 @@ pub fn anthropic_stream(step: Step, n: usize, handle: &str) -> String {
         json!({"message": {"id": format!("r-{n}"), "type": "message", "role": "assistant",
             "content": [], "stop_reason": null, "usage": {"input_tokens": 10, "output_tokens": 1}}}),
     );
+    let tool_start = |index: u64, id: &str, name: &str| {
+        an(
+            "content_block_start",
+            json!({"index": index, "content_block":
+                {"type": "tool_use", "id": id, "name": name, "input": {}}}),
+        )
+    };
+    match step {
+        Step::TextThenSilence => {
+            s += &an(
+                "content_block_start",
+                json!({"index": 0, "content_block": {"type": "text", "text": ""}}),
+            );
+            return s + &an(
+                "content_block_delta",
+                json!({"index": 0, "delta": {"type": "text_delta", "text": "The pool "}}),
+            );
+        }
+        Step::MixedThenSilence => {
+            s += &tool_start(0, "tu-r", "kompress_retrieve");
+            s += &an("content_block_stop", json!({"index": 0}));
+            return s + &tool_start(1, "tu-ls", "logs");
+        }
+        _ => {}
+    }
     let mut index = 0;
     if matches!(step, Step::Text | Step::Mixed) {
         s += &an(
