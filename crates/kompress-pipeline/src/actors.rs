@@ -4,7 +4,7 @@
 //! a full stage makes `send` wait: backpressure is explicit at every boundary.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use kompress_core::{CoreError, GateParams, Pruner, PrunerScores, TokenizedText};
@@ -12,6 +12,7 @@ use kompress_floor::{Floor, FloorMask};
 use kompress_rewrite::Rewritten;
 use tokio::sync::oneshot;
 
+use crate::metrics::Meter;
 use crate::stages::{self, Gated};
 
 // ---- tokenizer -------------------------------------------------------------------------
@@ -140,12 +141,14 @@ pub type PrunerFactory = Box<dyn FnOnce() -> Result<Box<dyn Pruner>, CoreError> 
 #[rtype(result = "Result<PrunerScores, CoreError>")]
 pub struct Score(pub Arc<TokenizedText>);
 
-/// A queued text, its reply channel and the span of the request that sent it.
-type Waiting = (
-    Arc<TokenizedText>,
-    oneshot::Sender<Result<PrunerScores, CoreError>>,
-    tracing::Span,
-);
+/// A queued text, its reply channel, the span of the request that sent it and its meter
+/// (dropped with the entry: after the reply, or when the caller left).
+struct Waiting {
+    doc: Arc<TokenizedText>,
+    tx: oneshot::Sender<Result<PrunerScores, CoreError>>,
+    span: tracing::Span,
+    meter: Option<Meter>,
+}
 
 pub struct PrunerActor {
     pruner: Box<dyn Pruner>,
@@ -175,7 +178,7 @@ impl PrunerActor {
         // work whose caller went away is dropped, not computed
         let batch: Vec<Waiting> = std::mem::take(&mut self.queue)
             .into_iter()
-            .filter(|(_, tx, _)| !tx.is_closed())
+            .filter(|w| !w.tx.is_closed())
             .collect();
         self.queued_tokens = 0;
         if batch.is_empty() {
@@ -185,20 +188,26 @@ impl PrunerActor {
         let (name, n) = (self.pruner.name(), batch.len());
         let spans: Vec<tracing::Span> = batch
             .iter()
-            .map(|(d, _, parent)| {
-                tracing::info_span!(parent: parent, "prune", pruner = name, batch = n, tokens = d.tokens.len())
+            .map(|w| {
+                tracing::info_span!(parent: &w.span, "prune", pruner = name, batch = n, tokens = w.doc.tokens.len())
             })
             .collect();
-        let docs: Vec<&TokenizedText> = batch.iter().map(|(d, _, _)| d.as_ref()).collect();
+        let docs: Vec<&TokenizedText> = batch.iter().map(|w| w.doc.as_ref()).collect();
+        let t = Instant::now();
         let result = {
             let _in = spans.first().map(tracing::Span::enter);
             self.pruner.score_batch(&docs)
         };
+        let took = t.elapsed();
         drop(spans);
+        // each message's handling time is the batch that scored it
+        for m in batch.iter().filter_map(|w| w.meter.as_ref()) {
+            m.record(took);
+        }
         match result {
             Ok(scores) if scores.len() == batch.len() => {
-                for ((_, tx, _), s) in batch.into_iter().zip(scores) {
-                    let _ = tx.send(Ok(s));
+                for (w, s) in batch.into_iter().zip(scores) {
+                    let _ = w.tx.send(Ok(s));
                 }
             }
             Ok(scores) => {
@@ -207,8 +216,8 @@ impl PrunerActor {
                     scores.len(),
                     batch.len()
                 );
-                for (_, tx, _) in batch {
-                    let _ = tx.send(Err(CoreError::Pruner {
+                for w in batch {
+                    let _ = w.tx.send(Err(CoreError::Pruner {
                         pruner: self.pruner.name().into(),
                         reason: reason.clone(),
                     }));
@@ -216,8 +225,8 @@ impl PrunerActor {
             }
             Err(e) => {
                 let reason = e.to_string();
-                for (_, tx, _) in batch {
-                    let _ = tx.send(Err(CoreError::Pruner {
+                for w in batch {
+                    let _ = w.tx.send(Err(CoreError::Pruner {
                         pruner: self.pruner.name().into(),
                         reason: reason.clone(),
                     }));
@@ -250,7 +259,7 @@ impl Handler<Flush> for PrunerActor {
 impl Handler<Score> for PrunerActor {
     type Result = ResponseFuture<Result<PrunerScores, CoreError>>;
     fn handle(&mut self, msg: Score, ctx: &mut Self::Context) -> Self::Result {
-        self.enqueue(msg, tracing::Span::current(), ctx)
+        self.enqueue(msg, tracing::Span::current(), None, ctx)
     }
 }
 
@@ -260,11 +269,17 @@ impl PrunerActor {
         &mut self,
         msg: Score,
         span: tracing::Span,
+        meter: Option<Meter>,
         ctx: &mut Context<Self>,
     ) -> ResponseFuture<Result<PrunerScores, CoreError>> {
         let (tx, rx) = oneshot::channel();
         self.queued_tokens += msg.0.tokens.len();
-        self.queue.push((msg.0, tx, span));
+        self.queue.push(Waiting {
+            doc: msg.0,
+            tx,
+            span,
+            meter,
+        });
         if self.queued_tokens >= self.budget {
             self.flush();
         } else if !self.flush_pending {

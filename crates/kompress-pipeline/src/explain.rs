@@ -1,6 +1,9 @@
 //! [`Pipeline::explain`]: one plain text through the same actors as `compress` (same pruner,
 //! floor, gate and rewriter), one stage after the other, keeping what each role decided and
 //! how long it took. For the playground and for debugging; `compress` stays the fast path.
+//! Its messages go through the same traced, metered handlers as `compress`, so they count in
+//! [`crate::metrics::PipelineMetrics`] (handler time) as well as in [`StageMicros`] (wall
+//! time seen by the caller, mailbox wait included).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +16,7 @@ use serde::Serialize;
 
 use crate::actors::{Apply, FloorActor, GateMsg, Rewrite, Scan, Score, Tokenize};
 use crate::error::PipelineError;
+use crate::metrics::ActorKind;
 use crate::pipeline::Pipeline;
 use crate::stages;
 
@@ -107,7 +111,7 @@ impl Pipeline {
         let t = Instant::now();
         let doc = a
             .tok
-            .send(Tokenize(text.into()))
+            .send(self.traced(ActorKind::Tokenizer, Tokenize(text.into())))
             .await
             .map_err(|e| PipelineError::stage("tokenizer", e))?;
         micros.tokenize = micros_since(t);
@@ -115,7 +119,7 @@ impl Pipeline {
         let t = Instant::now();
         let scores = a
             .pruner
-            .send(Score(doc.clone()))
+            .send(self.traced(ActorKind::Pruner, Score(doc.clone())))
             .await
             .map_err(|e| PipelineError::stage("pruner", e))??;
         let scores = Arc::new(scores);
@@ -124,7 +128,7 @@ impl Pipeline {
         let t = Instant::now();
         let mask = a
             .floor
-            .send(Scan(doc.clone()))
+            .send(self.traced(ActorKind::Floor, Scan(doc.clone())))
             .await
             .map_err(|e| PipelineError::stage("floor", e))?;
         let mask = Arc::new(mask);
@@ -134,12 +138,15 @@ impl Pipeline {
         let t = Instant::now();
         let gated = a
             .gate
-            .send(GateMsg {
-                scores: scores.clone(),
-                floor_bits: stages::forced_line_bits(&doc, &mask),
-                params,
-                target_ratio: cfg.target_ratio,
-            })
+            .send(self.traced(
+                ActorKind::Gate,
+                GateMsg {
+                    scores: scores.clone(),
+                    floor_bits: stages::forced_line_bits(&doc, &mask),
+                    params,
+                    target_ratio: cfg.target_ratio,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
         micros.gate = micros_since(t);
@@ -147,22 +154,28 @@ impl Pipeline {
         // not timed: only the explanation needs the model's decision without the floor
         let alone = a
             .gate
-            .send(GateMsg {
-                scores: scores.clone(),
-                floor_bits: vec![0; doc.tokens.len().div_ceil(32)],
-                params,
-                target_ratio: cfg.target_ratio,
-            })
+            .send(self.traced(
+                ActorKind::Gate,
+                GateMsg {
+                    scores: scores.clone(),
+                    floor_bits: vec![0; doc.tokens.len().div_ceil(32)],
+                    params,
+                    target_ratio: cfg.target_ratio,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
 
         let t = Instant::now();
         let keep = a
             .floor
-            .send(Apply {
-                mask: mask.clone(),
-                keep: gated.keep,
-            })
+            .send(self.traced(
+                ActorKind::Floor,
+                Apply {
+                    mask: mask.clone(),
+                    keep: gated.keep,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("floor", e))?;
         micros.floor += micros_since(t);
@@ -175,13 +188,16 @@ impl Pipeline {
 
         let t = Instant::now();
         let rewritten =
-            a.rw.send(Rewrite {
-                doc: doc.clone(),
-                keep: keep.clone(),
-                mask: mask.clone(),
-                in_block: stages::block_lines(&doc, &scores),
-                cfg: Arc::new(cfg.clone()),
-            })
+            a.rw.send(self.traced(
+                ActorKind::Rewriter,
+                Rewrite {
+                    doc: doc.clone(),
+                    keep: keep.clone(),
+                    mask: mask.clone(),
+                    in_block: stages::block_lines(&doc, &scores),
+                    cfg: Arc::new(cfg.clone()),
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("rewriter", e))?;
         micros.rewrite = micros_since(t);

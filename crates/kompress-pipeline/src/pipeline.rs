@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use crate::actors::*;
 use crate::assemble::{assemble, SegmentResult};
 use crate::error::PipelineError;
+use crate::metrics::{ActorKind, PipelineMetrics};
 use crate::stages;
 use crate::traced::Traced;
 use crate::transcript::{self, Segment};
@@ -94,6 +95,7 @@ pub struct Pipeline {
     pub(crate) addrs: Addrs,
     pub(crate) inflight: Arc<Semaphore>,
     pub(crate) max_inflight: usize,
+    pub(crate) metrics: Arc<PipelineMetrics>,
     pruner_name: Arc<str>,
 }
 
@@ -159,12 +161,34 @@ impl Pipeline {
             addrs,
             inflight: Arc::new(Semaphore::new(max_inflight)),
             max_inflight,
+            metrics: Arc::default(),
             pruner_name,
         })
     }
 
     pub fn pruner_name(&self) -> &str {
         &self.pruner_name
+    }
+
+    /// Per-actor handling time and queue depth, shared by every clone of this handle.
+    pub fn metrics(&self) -> &Arc<PipelineMetrics> {
+        &self.metrics
+    }
+
+    /// Requests holding an in-flight slot now (`compress`, `try_compress`, `explain`).
+    pub fn inflight_in_use(&self) -> usize {
+        self.max_inflight
+            .saturating_sub(self.inflight.available_permits())
+    }
+
+    /// Slots in all: beyond them `compress` waits and `try_compress` fails with Busy.
+    pub fn inflight_capacity(&self) -> usize {
+        self.max_inflight
+    }
+
+    /// `msg` for `actor`, with the caller's span and a meter counting it on that actor.
+    pub(crate) fn traced<M>(&self, actor: ActorKind, msg: M) -> Traced<M> {
+        Traced::metered(msg, self.metrics.meter(actor))
     }
 
     /// Compresses one request, waiting for a slot when the pipeline is saturated.
@@ -246,43 +270,54 @@ impl Pipeline {
         let a = &self.addrs;
         let doc = a
             .tok
-            .send(Traced::new(Tokenize(seg.text.as_str().into())))
+            .send(self.traced(ActorKind::Tokenizer, Tokenize(seg.text.as_str().into())))
             .await
             .map_err(|e| PipelineError::stage("tokenizer", e))?;
         let (scores, mask) = futures::join!(
-            a.pruner.send(Traced::new(Score(doc.clone()))),
-            a.floor.send(Traced::new(Scan(doc.clone())))
+            a.pruner
+                .send(self.traced(ActorKind::Pruner, Score(doc.clone()))),
+            a.floor
+                .send(self.traced(ActorKind::Floor, Scan(doc.clone())))
         );
         let scores = Arc::new(scores.map_err(|e| PipelineError::stage("pruner", e))??);
         let mask = Arc::new(mask.map_err(|e| PipelineError::stage("floor", e))?);
         let gated = a
             .gate
-            .send(Traced::new(GateMsg {
-                scores: scores.clone(),
-                floor_bits: stages::forced_line_bits(&doc, &mask),
-                params: stages::gate_params(&cfg),
-                target_ratio: cfg.target_ratio,
-            }))
+            .send(self.traced(
+                ActorKind::Gate,
+                GateMsg {
+                    scores: scores.clone(),
+                    floor_bits: stages::forced_line_bits(&doc, &mask),
+                    params: stages::gate_params(&cfg),
+                    target_ratio: cfg.target_ratio,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
         let keep = a
             .floor
-            .send(Traced::new(Apply {
-                mask: mask.clone(),
-                keep: gated.keep,
-            }))
+            .send(self.traced(
+                ActorKind::Floor,
+                Apply {
+                    mask: mask.clone(),
+                    keep: gated.keep,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("floor", e))?;
         let in_block = stages::block_lines(&doc, &scores);
         let floor_hits = mask.hits.len();
         let rewritten =
-            a.rw.send(Traced::new(Rewrite {
-                doc: doc.clone(),
-                keep: keep.clone(),
-                mask,
-                in_block,
-                cfg,
-            }))
+            a.rw.send(self.traced(
+                ActorKind::Rewriter,
+                Rewrite {
+                    doc: doc.clone(),
+                    keep: keep.clone(),
+                    mask,
+                    in_block,
+                    cfg,
+                },
+            ))
             .await
             .map_err(|e| PipelineError::stage("rewriter", e))?;
         Ok(SegmentResult::compressed(
