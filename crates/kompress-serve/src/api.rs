@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ServeError;
+use crate::metrics::Scrape;
 use crate::stable::Protect;
 use crate::state::{read_body, utf8, AppState};
 
@@ -152,5 +153,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.compressor.cache_len()))
+        .body(state.metrics.render(&Scrape {
+            pipeline: Some(state.compressor.pipeline()),
+            cache: state.compressor.cache_usage(),
+        }))
 }

@@ -26,6 +26,9 @@ pub struct ServeConfig {
     pub shutdown_timeout_secs: u64,
     /// Compressed messages remembered (LRU) so history is compressed once and identically.
     pub cache_entries: usize,
+    /// Byte budget of that cache (keys, compressed results and their eviction records); the
+    /// least recently used entries go first until both bounds hold.
+    pub cache_max_bytes: usize,
     /// Default compression settings (a request may send its own).
     pub compression: CompressionConfig,
     pub proxy: ProxyConfig,
@@ -59,6 +62,9 @@ pub struct ProxyConfig {
     pub retrieve_max_rounds: u32,
     /// Longest wait for the upstream's response head.
     pub upstream_timeout_secs: u64,
+    /// PEM file of one or more CA certificates trusted for HTTPS upstreams in addition to the
+    /// webpki roots (a private CA in front of an internal gateway). Needs the `tls` feature.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ProxyConfig {
@@ -72,6 +78,7 @@ impl Default for ProxyConfig {
             inject_retrieve_tool: true,
             retrieve_max_rounds: 3,
             upstream_timeout_secs: 600,
+            ca_file: None,
         }
     }
 }
@@ -86,6 +93,7 @@ impl Default for ServeConfig {
             request_timeout_ms: 30_000,
             shutdown_timeout_secs: 30,
             cache_entries: 50_000,
+            cache_max_bytes: crate::stable::DEFAULT_CACHE_MAX_BYTES,
             compression: CompressionConfig::default(),
             proxy: ProxyConfig::default(),
             memory: None,
@@ -134,6 +142,9 @@ impl ServeConfig {
         if self.cache_entries == 0 {
             return Err(bad("cache_entries", "must be > 0"));
         }
+        if self.cache_max_bytes == 0 {
+            return Err(bad("cache_max_bytes", "must be > 0"));
+        }
         self.compression
             .validate()
             .map_err(|e| bad("compression", e.to_string()))?;
@@ -164,6 +175,23 @@ impl ServeConfig {
                 "proxy.retrieve_max_rounds",
                 format!("must be at most {MAX_RETRIEVE_ROUNDS}"),
             ));
+        }
+        if let Some(path) = &p.ca_file {
+            if !cfg!(feature = "tls") {
+                return Err(bad(
+                    "proxy.ca_file",
+                    format!(
+                        "{}: HTTPS upstreams need a build with the `tls` feature",
+                        path.display()
+                    ),
+                ));
+            }
+            if !path.is_file() {
+                return Err(bad(
+                    "proxy.ca_file",
+                    format!("{}: no such file", path.display()),
+                ));
+            }
         }
         for r in &p.roles {
             if !kompress_core::KNOWN_ROLES.contains(&r.as_str()) {
@@ -200,6 +228,18 @@ mod tests {
     fn too_many_retrieve_rounds_are_rejected_by_name() {
         let e = ServeConfig::from_toml("[proxy]\nretrieve_max_rounds = 99\n").unwrap_err();
         assert!(e.to_string().contains("proxy.retrieve_max_rounds"), "{e}");
+    }
+
+    #[test]
+    fn a_zero_cache_byte_budget_is_rejected_by_name() {
+        let e = ServeConfig::from_toml("cache_max_bytes = 0\n").unwrap_err();
+        assert!(e.to_string().contains("cache_max_bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_rejected_by_name() {
+        let e = ServeConfig::from_toml("[proxy]\nca_file = \"/nonexistent/ca.pem\"\n").unwrap_err();
+        assert!(e.to_string().contains("proxy.ca_file"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,10 @@
-//! Prometheus metrics, kept in atomics and rendered as text exposition format by `/metrics`.
+//! Prometheus metrics, kept in atomics and rendered as text exposition format by `/metrics`,
+//! with the pipeline's per-actor metrics and the prefix cache's fill read at scrape time
+//! ([`gauges`]).
+
+mod gauges;
+
+pub use gauges::Scrape;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -97,7 +103,8 @@ impl Metrics {
     }
 
     /// Prometheus text exposition format (version 0.0.4).
-    pub fn render(&self, cache_entries: usize) -> String {
+    pub fn render(&self, scrape: &Scrape) -> String {
+        let cache_entries = scrape.cache.entries;
         let mut o = String::with_capacity(4096);
         let counter = |o: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
@@ -197,6 +204,10 @@ impl Metrics {
             let _ = writeln!(o, "kompress_latency_seconds_sum{{{labels}}} {}", h.sum);
             let _ = writeln!(o, "kompress_latency_seconds_count{{{labels}}} {}", h.count);
         }
+        gauges::render_cache(&mut o, &scrape.cache);
+        if let Some(p) = scrape.pipeline {
+            gauges::render_pipeline(&mut o, p);
+        }
         o
     }
 }
@@ -210,7 +221,10 @@ mod tests {
         let m = Metrics::default();
         m.observe("stage:pipeline", Duration::from_millis(3));
         m.request("/v1/compress", 200, Duration::from_millis(30));
-        let text = m.render(0);
+        let text = m.render(&Scrape {
+            pipeline: None,
+            cache: crate::stable::CacheUsage::default(),
+        });
         assert!(
             text.contains("kompress_latency_seconds_bucket{stage=\"pipeline\",le=\"0.005\"} 1"),
             "{text}"

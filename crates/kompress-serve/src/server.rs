@@ -2,6 +2,10 @@
 //! (or `ServerHandle::stop(true)`) new connections are refused and in-flight requests get up
 //! to `shutdown_timeout_secs` to finish.
 
+mod upstream;
+
+pub use upstream::UpstreamClient;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,7 +42,12 @@ pub fn state(cfg: ServeConfig, pipeline: Pipeline) -> Result<web::Data<AppState>
         .map(kompress_memory::open_store)
         .transpose()?;
     Ok(web::Data::new(AppState {
-        compressor: StableCompressor::new(pipeline, cfg.cache_entries, metrics.clone()),
+        compressor: StableCompressor::with_limits(
+            pipeline,
+            cfg.cache_entries,
+            cfg.cache_max_bytes,
+            metrics.clone(),
+        ),
         permits: Arc::new(Semaphore::new(cfg.max_inflight)),
         metrics,
         memory,
@@ -59,14 +68,16 @@ pub fn routes(c: &mut web::ServiceConfig) {
 }
 
 /// Binds `cfg.listen` (port 0 picks a free one) and returns the not-yet-awaited server.
+/// Fails on a `proxy.ca_file` that cannot be read or parsed.
 pub fn bind(state: web::Data<AppState>) -> Result<Bound, ServeError> {
     let cfg = state.cfg.clone();
+    let upstream = UpstreamClient::from_config(&cfg.proxy)?;
     let st = state.clone();
     let srv = HttpServer::new(move || {
         let metrics = st.metrics.clone();
         App::new()
             .app_data(st.clone())
-            .app_data(awc::Client::default())
+            .app_data(upstream.build())
             .wrap_fn(move |req, srv| {
                 let route = req.match_pattern().unwrap_or_else(|| "other".into());
                 let metrics = metrics.clone();

@@ -3,8 +3,10 @@
 //! fingerprint; results live in a bounded LRU. So a message compresses the same way every
 //! turn, resent history costs a cache lookup, and turn N+1's compressed prefix is turn N's
 //! output byte for byte. Kept bytes are copied from the request; only edits are spliced in.
+//! The cache is bounded by entries and by accounted bytes ([`cache`]).
 
-use std::num::NonZeroUsize;
+mod cache;
+
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -14,11 +16,15 @@ use kompress_pipeline::assemble::{splice_segment, EditView};
 use kompress_pipeline::jsonspan::{self, JNode, JVal};
 use kompress_pipeline::transcript::{self, Segment};
 use kompress_pipeline::{CompressRequest, Pipeline};
-use lru::LruCache;
 use serde::Serialize;
 
 use crate::error::ServeError;
 use crate::metrics::Metrics;
+use cache::BoundedLru;
+pub use cache::CacheUsage;
+
+/// Default byte budget of the prefix cache (`cache_max_bytes`).
+pub const DEFAULT_CACHE_MAX_BYTES: usize = 64 << 20;
 
 /// What one text compressed to: the pipeline's edits in the text's own coordinates.
 struct Compressed {
@@ -26,6 +32,32 @@ struct Compressed {
     tokens_in: usize,
     tokens_out: usize,
     floor_hits: usize,
+}
+
+impl Compressed {
+    /// Bytes this entry holds in the cache under its key: the key, the LRU node and map slot,
+    /// the shared allocation, the edit records and every string they own.
+    fn accounted_bytes(&self) -> usize {
+        const NODE: usize = 64; // lru node (key, value, links) plus its hash-map slot
+        let strings: usize = self
+            .edits
+            .iter()
+            .map(|e| {
+                e.transcript_id.capacity()
+                    + e.original.capacity()
+                    + e.replacement.capacity()
+                    + e.decoded.as_ref().map_or(0, String::capacity)
+                    + e.handle.capacity()
+                    + e.hash.capacity()
+            })
+            .sum();
+        std::mem::size_of::<u128>()
+            + NODE
+            + 2 * std::mem::size_of::<usize>() // Arc counts
+            + std::mem::size_of::<Compressed>()
+            + self.edits.capacity() * std::mem::size_of::<Eviction>()
+            + strings
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -60,7 +92,7 @@ pub struct Protect {
 
 pub struct StableCompressor {
     pipeline: Pipeline,
-    cache: Mutex<LruCache<u128, Arc<Compressed>>>,
+    cache: Mutex<BoundedLru<Compressed>>,
     metrics: Arc<Metrics>,
 }
 
@@ -72,17 +104,34 @@ fn key(cfg_fp: u64, text: &str) -> u128 {
 }
 
 impl StableCompressor {
+    /// A compressor whose cache holds at most `entries` results and
+    /// [`DEFAULT_CACHE_MAX_BYTES`].
     pub fn new(pipeline: Pipeline, entries: usize, metrics: Arc<Metrics>) -> Self {
-        let cap = NonZeroUsize::new(entries.max(1)).expect("non-zero");
+        Self::with_limits(pipeline, entries, DEFAULT_CACHE_MAX_BYTES, metrics)
+    }
+
+    /// A compressor whose cache holds at most `entries` results and `max_bytes` accounted
+    /// bytes, evicting the least recently used until both hold.
+    pub fn with_limits(
+        pipeline: Pipeline,
+        entries: usize,
+        max_bytes: usize,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         StableCompressor {
             pipeline,
-            cache: Mutex::new(LruCache::new(cap)),
+            cache: Mutex::new(BoundedLru::new(entries, max_bytes)),
             metrics,
         }
     }
 
     pub fn cache_len(&self) -> usize {
         self.cache.lock().expect("cache lock").len()
+    }
+
+    /// Entries, accounted bytes and evictions of the prefix cache.
+    pub fn cache_usage(&self) -> CacheUsage {
+        self.cache.lock().expect("cache lock").usage()
     }
 
     pub fn pipeline(&self) -> &Pipeline {
@@ -221,7 +270,11 @@ impl StableCompressor {
             tokens_out: resp.stats.tokens_out,
             floor_hits: resp.stats.floor_hits,
         });
-        self.cache.lock().expect("cache lock").put(k, c.clone());
+        let bytes = c.accounted_bytes();
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .put(k, c.clone(), bytes);
         Ok((Some(c), false))
     }
 }

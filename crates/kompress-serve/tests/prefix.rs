@@ -110,3 +110,62 @@ async fn the_cache_is_bounded() {
     }
     assert_eq!(c.cache_len(), 3);
 }
+
+async fn compress_text(c: &StableCompressor, text: &str) {
+    c.compress(
+        text,
+        Format::Text,
+        &CompressionConfig::default(),
+        "t",
+        &Protect::default(),
+    )
+    .await
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn the_cache_stays_within_its_byte_budget_dropping_the_oldest_first() {
+    // one entry's accounted size, from a cache with room to spare
+    let probe = StableCompressor::new(pipeline(), 10, Arc::new(Metrics::default()));
+    compress_text(&probe, &tool_log(100)).await;
+    let one = probe.cache_usage().bytes;
+    assert!(
+        one > tool_log(100).len() / 4,
+        "entry of {one} bytes counts its evicted text"
+    );
+
+    let budget = one * 4 + one / 2;
+    let metrics = Arc::new(Metrics::default());
+    let c = StableCompressor::with_limits(pipeline(), 1000, budget, metrics.clone());
+    for i in 0..12 {
+        compress_text(&c, &tool_log(i)).await;
+        let u = c.cache_usage();
+        assert!(
+            u.bytes <= budget,
+            "after text {i}: {u:?} over {budget} bytes"
+        );
+    }
+    let u = c.cache_usage();
+    assert!(
+        (3..=4).contains(&u.entries),
+        "the byte budget, not the 1000-entry bound, limits the cache: {u:?}"
+    );
+    assert_eq!(u.evictions as usize, 12 - u.entries);
+
+    // the newest are still cached; the oldest went first and is compressed again
+    let (calls, hits) = (
+        metrics.pipeline_calls.load(Relaxed),
+        metrics.cache_hits.load(Relaxed),
+    );
+    for i in (12 - u.entries)..12 {
+        compress_text(&c, &tool_log(i)).await;
+    }
+    assert_eq!(metrics.cache_hits.load(Relaxed) - hits, u.entries as u64);
+    assert_eq!(metrics.pipeline_calls.load(Relaxed), calls);
+    compress_text(&c, &tool_log(0)).await;
+    assert_eq!(
+        metrics.pipeline_calls.load(Relaxed),
+        calls + 1,
+        "text 0, the oldest, was evicted"
+    );
+}

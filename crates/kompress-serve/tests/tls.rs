@@ -1,7 +1,9 @@
 //! With the `tls` feature: the proxy forwards to an HTTPS upstream. A fake upstream serves
-//! HTTPS on loopback with a certificate from a throwaway CA made for this test (`openssl`),
-//! the proxy's HTTP client trusts exactly that CA, and a request round-trips: tool result
-//! compressed, auth header forwarded, upstream response returned.
+//! HTTPS on loopback with a certificate from a throwaway CA made for this test (`openssl`).
+//! With `proxy.ca_file` naming that CA a request round-trips (tool result compressed, auth
+//! header forwarded, upstream response returned); without it, or with another CA, the proxy
+//! answers a typed `upstream` error and the upstream sees nothing; an unreadable CA file
+//! stops the service at start with an error naming `proxy.ca_file`.
 //! Run: `cargo test -p kompress-serve --features tls --test tls`.
 #![cfg(feature = "tls")]
 
@@ -13,6 +15,8 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
+
+use kompress_serve::ServeConfig;
 
 /// (authorization header, body) of every request the HTTPS upstream received.
 type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -106,21 +110,11 @@ async fn record(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> Ht
     HttpResponse::Ok().json(json!({"id": "tls-1", "scheme": "https"}))
 }
 
-#[actix_web::test]
-async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = match test_pki(dir.path()) {
-        Ok(pki) => pki,
-        Err(why) => {
-            eprintln!("SKIPPED: no test certificate (openssl: {why}); HTTPS was not checked");
-            return;
-        }
-    };
-    let ca = CertificateDer::from_pem_slice(&pki.ca).expect("CA PEM");
+/// Serves HTTPS on a free loopback port with the leaf certificate of `pki`; returns the port
+/// and what it receives.
+fn https_upstream(pki: &TestPki) -> (u16, Seen) {
     let cert = CertificateDer::from_pem_slice(&pki.cert).expect("certificate PEM");
     let key = PrivateKeyDer::from_pem_slice(&pki.key).expect("key PEM");
-
-    // the HTTPS upstream
     let seen: Seen = Arc::default();
     let data = web::Data::new(seen.clone());
     let tls = rustls::ServerConfig::builder()
@@ -135,39 +129,24 @@ async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
     .workers(1)
     .bind_rustls_0_23("127.0.0.1:0", tls)
     .expect("bind HTTPS upstream");
-    let up_port = up.addrs()[0].port();
+    let port = up.addrs()[0].port();
     actix_web::rt::spawn(up.run());
+    (port, seen)
+}
 
-    // the proxy, whose HTTP client trusts exactly the test certificate
-    let mut cfg = kompress_serve::ServeConfig::default();
+/// Proxy settings routing `/v1/chat/completions` to the HTTPS upstream on `port`.
+fn proxy_config(port: u16, ca_file: Option<std::path::PathBuf>) -> ServeConfig {
+    let mut cfg = ServeConfig::default();
     cfg.proxy
         .upstreams
-        .insert("secure".into(), format!("https://localhost:{up_port}"));
+        .insert("secure".into(), format!("https://localhost:{port}"));
     cfg.proxy.openai = Some("secure".into());
-    let state = kompress_serve::state(cfg, common::pipeline()).expect("state");
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca).expect("trust the test CA");
-    let client_tls = Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    );
-    let proxy = HttpServer::new(move || {
-        let client = awc::Client::builder()
-            .connector(awc::Connector::new().rustls_0_23(client_tls.clone()))
-            .finish();
-        App::new()
-            .app_data(state.clone())
-            .app_data(client)
-            .configure(kompress_serve::server::routes)
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind proxy");
-    let proxy_addr = proxy.addrs()[0];
-    actix_web::rt::spawn(proxy.run());
+    cfg.proxy.ca_file = ca_file;
+    cfg
+}
 
-    let body = json!({
+fn chat_body() -> String {
+    json!({
         "model": "gpt-x",
         "messages": [
             {"role": "user", "content": "why did it fail?"},
@@ -175,16 +154,45 @@ async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
             {"role": "tool", "tool_call_id": "c1", "content": common::tool_log(3)}
         ]
     })
-    .to_string();
+    .to_string()
+}
+
+async fn chat(proxy: &common::Served, body: String) -> (u16, Value) {
     let mut r = awc::Client::default()
-        .post(format!("http://{proxy_addr}/v1/chat/completions"))
+        .post(common::url(proxy, "/v1/chat/completions"))
         .insert_header(("authorization", "Bearer sk-tls-test"))
         .insert_header(("content-type", "application/json"))
-        .send_body(body.clone())
+        .send_body(body)
         .await
         .expect("proxy answers");
     let status = r.status().as_u16();
-    let v: Value = r.json().await.expect("JSON from the upstream");
+    (status, r.json().await.expect("JSON answer"))
+}
+
+/// The test PKI in `dir` (`ca.pem` written there), or None after saying loudly why not.
+fn pki_or_skip(dir: &std::path::Path) -> Option<TestPki> {
+    match test_pki(dir) {
+        Ok(pki) => Some(pki),
+        Err(why) => {
+            eprintln!("SKIPPED: no test certificate (openssl: {why}); HTTPS was not checked");
+            None
+        }
+    }
+}
+
+#[actix_web::test]
+async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(pki) = pki_or_skip(dir.path()) else {
+        return;
+    };
+    CertificateDer::from_pem_slice(&pki.ca).expect("CA PEM");
+    let (port, seen) = https_upstream(&pki);
+    // the proxy trusts the test CA through its own setting, on top of the webpki roots
+    let proxy = common::serve(proxy_config(port, Some(dir.path().join("ca.pem"))));
+
+    let body = chat_body();
+    let (status, v) = chat(&proxy, body.clone()).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v, json!({"id": "tls-1", "scheme": "https"}));
     let seen = seen.lock().unwrap();
@@ -196,4 +204,47 @@ async fn proxy_round_trips_through_an_https_upstream_it_trusts() {
         "the tool result was compressed"
     );
     assert_eq!(sent["messages"][0]["content"], "why did it fail?");
+}
+
+#[actix_web::test]
+async fn without_the_ca_file_the_private_upstream_is_refused_with_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(pki) = pki_or_skip(dir.path()) else {
+        return;
+    };
+    let other = tempfile::tempdir().unwrap();
+    let Some(_) = pki_or_skip(other.path()) else {
+        return;
+    };
+    let (port, seen) = https_upstream(&pki);
+    for (case, ca_file) in [
+        ("webpki roots only", None),
+        ("another CA", Some(other.path().join("ca.pem"))),
+    ] {
+        let proxy = common::serve(proxy_config(port, ca_file));
+        let (status, v) = chat(&proxy, chat_body()).await;
+        assert_eq!(status, 502, "{case}: {v}");
+        assert_eq!(v["error"]["kind"], "upstream", "{case}: {v}");
+        proxy.handle.stop(false).await;
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "no request reached the untrusted upstream"
+    );
+}
+
+#[actix_web::test]
+async fn an_unusable_ca_file_stops_the_service_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let mut cfg = proxy_config(1, Some(garbage));
+    cfg.listen = "127.0.0.1:0".into();
+    let state = kompress_serve::state(cfg, common::pipeline()).expect("state");
+    let err = kompress_serve::bind(state).err().expect("refuses to start");
+    assert!(err.to_string().contains("proxy.ca_file"), "{err}");
+
+    let missing = ServeConfig::from_toml("[proxy]\nca_file = \"/nonexistent/kompress-ca.pem\"\n")
+        .unwrap_err();
+    assert!(missing.to_string().contains("proxy.ca_file"), "{missing}");
 }
