@@ -1,5 +1,11 @@
 //! Which pruner the pipeline's model actor owns: the statistical scorer, the learned tch model,
 //! or a blend of both. The model is loaded on the actor's own thread (the factory runs there).
+//!
+//! The default, `auto`, is the blend of the default model with the statistical pruner (weight
+//! 0.3 on the model, eviction bias 1.0: chosen on the dev set's training split, see
+//! models/README.md) when that model loads, and the statistical pruner, said once on stderr,
+//! when it does not (setup not run). `kompress serve` resolves `auto` to `stat`: the model on
+//! CPU costs far more per request than the service's latency budget.
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +18,15 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PrunerKind {
-    /// Statistical line scorer (no model).
+    /// The blend with the default model when it loads, else the statistical pruner.
     #[default]
+    Auto,
+    /// Statistical line scorer (no model).
     Stat,
     /// The learned model alone.
     Learned,
-    /// Learned and statistical logits averaged (`blend_weight` on the learned side).
+    /// Learned and statistical logits averaged (`blend_weight` on the learned side, plus
+    /// `blend_bias`).
     Blend,
 }
 
@@ -34,6 +43,9 @@ pub struct PrunerSpec {
     pub batch_tokens: usize,
     /// Weight of the learned model in a blend, in (0, 1).
     pub blend_weight: f32,
+    /// Added to the blend's eviction logits (positive evicts more; same as a threshold of
+    /// `sigmoid(-bias)` for the blend alone).
+    pub blend_bias: f32,
 }
 
 impl Default for PrunerSpec {
@@ -43,7 +55,8 @@ impl Default for PrunerSpec {
             model: None,
             threads: 0,
             batch_tokens: kompress_model::pruner::DEFAULT_BATCH_TOKENS,
-            blend_weight: 0.5,
+            blend_weight: 0.3,
+            blend_bias: 1.0,
         }
     }
 }
@@ -82,6 +95,12 @@ impl PrunerSpec {
                 format!("must be in (0, 1), got {}", self.blend_weight)
             ));
         }
+        if !self.blend_bias.is_finite() {
+            anyhow::bail!(CoreError::config(
+                "pruner.blend_bias",
+                format!("must be a finite number, got {}", self.blend_bias)
+            ));
+        }
         if let Some(m) = &self.model {
             if !m.is_dir() {
                 anyhow::bail!(CoreError::config(
@@ -102,7 +121,9 @@ impl PrunerSpec {
     pub fn batch_token_budget(&self) -> usize {
         match self.kind {
             PrunerKind::Stat => 16_384,
-            PrunerKind::Learned | PrunerKind::Blend => self.batch_tokens.max(1024) * 2,
+            PrunerKind::Auto | PrunerKind::Learned | PrunerKind::Blend => {
+                self.batch_tokens.max(1024) * 2
+            }
         }
     }
 
@@ -131,23 +152,36 @@ impl PrunerSpec {
         Ok(match self.kind {
             PrunerKind::Stat => Box::new(StatPruner::new(stat.clone())),
             PrunerKind::Learned => Box::new(self.load_learned()?),
-            PrunerKind::Blend => Box::new(blend_with_stat(
-                Box::new(self.load_learned()?),
-                self.blend_weight,
-                stat,
-            )?),
+            PrunerKind::Blend => Box::new(self.blend(self.load_learned()?, stat)?),
+            PrunerKind::Auto => match self.load_learned() {
+                Ok(model) => Box::new(self.blend(model, stat)?),
+                Err(e) => {
+                    eprintln!(
+                        "kompress: the default model did not load, using the statistical \
+                         pruner ({e})"
+                    );
+                    Box::new(StatPruner::new(stat.clone()))
+                }
+            },
         })
+    }
+
+    fn blend(&self, model: TchPruner, stat: &StatConfig) -> Result<BlendPruner, CoreError> {
+        blend_with_stat(Box::new(model), self.blend_weight, self.blend_bias, stat)
     }
 }
 
-/// A learned pruner's logits averaged with the statistical pruner's, `weight` on the model.
+/// A learned pruner's logits averaged with the statistical pruner's, `weight` on the model,
+/// `bias` added to the eviction logits.
 pub fn blend_with_stat(
     model: Box<dyn Pruner>,
     weight: f32,
+    bias: f32,
     stat: &StatConfig,
 ) -> Result<BlendPruner, CoreError> {
     BlendPruner::new(vec![
         (model, weight),
         (Box::new(StatPruner::new(stat.clone())), 1.0 - weight),
-    ])
+    ])?
+    .with_bias(bias)
 }

@@ -64,8 +64,9 @@ pub fn pipeline(fc: &FileConfig) -> anyhow::Result<Pipeline> {
 /// The flags every pipeline-running command shares: `--pruner`, `--model`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct PrunerFlags {
-    /// Which pruner scores tokens: stat (statistical, no model), learned (the tch model), or
-    /// blend (learned and statistical logits averaged). Overrides `[pruner] kind`.
+    /// Which pruner scores tokens: auto (blend when the default model loads, else stat; the
+    /// default), stat (statistical, no model), learned (the tch model alone), or blend (learned
+    /// and statistical logits averaged). Overrides `[pruner] kind`.
     #[arg(long, value_enum)]
     pub pruner: Option<crate::pruners::PrunerKind>,
     /// A model directory for the learned pruner (default: models/default, or $KOMPRESS_MODEL).
@@ -78,7 +79,10 @@ impl PrunerFlags {
     pub fn apply(&self, fc: &mut FileConfig) -> anyhow::Result<()> {
         if let Some(m) = &self.model {
             fc.pruner.model = Some(m.clone());
-            if self.pruner.is_none() && fc.pruner.kind == crate::pruners::PrunerKind::Stat {
+            use crate::pruners::PrunerKind;
+            if self.pruner.is_none()
+                && matches!(fc.pruner.kind, PrunerKind::Stat | PrunerKind::Auto)
+            {
                 fc.pruner.kind = crate::pruners::PrunerKind::Learned;
             }
         }

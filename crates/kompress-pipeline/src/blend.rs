@@ -1,5 +1,7 @@
-//! [`BlendPruner`]: several pruners scoring the same tokens, their logits averaged with weights.
-//! Each part keeps its own tokenisation of the problem (the learned model's sub-word windows,
+//! [`BlendPruner`]: several pruners scoring the same tokens, their logits averaged with weights,
+//! plus an optional eviction bias added to every token logit. With the gate's
+//! `p = sigmoid(tok - gamma * g(span))` a bias `b` is the same as moving the gate's threshold
+//! from 0.5 to `sigmoid(-b)` for this pruner alone. Each part keeps its own tokenisation of the problem (the learned model's sub-word windows,
 //! the statistical pruner's line analysis); the blend sees only the per-token logits they
 //! return, so any two [`Pruner`]s combine.
 
@@ -8,6 +10,7 @@ use kompress_core::{CoreError, Pruner, PrunerScores, TokenizedText};
 pub struct BlendPruner {
     name: String,
     parts: Vec<(Box<dyn Pruner>, f32)>,
+    bias: f32,
 }
 
 impl std::fmt::Debug for BlendPruner {
@@ -18,6 +21,7 @@ impl std::fmt::Debug for BlendPruner {
                 "weights",
                 &self.parts.iter().map(|p| p.1).collect::<Vec<_>>(),
             )
+            .field("bias", &self.bias)
             .finish()
     }
 }
@@ -44,7 +48,26 @@ impl BlendPruner {
                 .join(",")
         );
         let parts = parts.into_iter().map(|(p, w)| (p, w / total)).collect();
-        Ok(BlendPruner { name, parts })
+        Ok(BlendPruner {
+            name,
+            parts,
+            bias: 0.0,
+        })
+    }
+
+    /// Adds `bias` to every blended token (eviction) logit: positive evicts more.
+    pub fn with_bias(mut self, bias: f32) -> Result<BlendPruner, CoreError> {
+        if !bias.is_finite() {
+            return Err(CoreError::config(
+                "pruner.blend_bias",
+                format!("must be a finite number, got {bias}"),
+            ));
+        }
+        if bias != 0.0 {
+            self.name = format!("{}{bias:+.2}", self.name);
+        }
+        self.bias = bias;
+        Ok(self)
     }
 }
 
@@ -63,7 +86,7 @@ impl Pruner for BlendPruner {
         let mut out: Vec<PrunerScores> = texts
             .iter()
             .map(|t| PrunerScores {
-                token_logits: vec![0.0; t.tokens.len()],
+                token_logits: vec![self.bias; t.tokens.len()],
                 span_logits: vec![0.0; t.tokens.len()],
             })
             .collect();
@@ -137,5 +160,23 @@ mod tests {
     fn non_positive_weights_are_a_config_error_naming_the_field() {
         let err = BlendPruner::new(vec![(Box::new(Constant(0.0, 0.0, "a")), 0.0)]).unwrap_err();
         assert!(err.to_string().contains("pruner.blend_weight"), "{err}");
+    }
+
+    #[test]
+    fn a_bias_shifts_every_token_logit_and_leaves_span_logits_alone() {
+        let doc = kompress_tokenize::tokenize("a b c\n");
+        let mut b = BlendPruner::new(vec![(Box::new(Constant(1.0, 3.0, "a")), 1.0)])
+            .unwrap()
+            .with_bias(0.5)
+            .unwrap();
+        let s = b.score_batch(&[&doc]).unwrap().pop().unwrap();
+        assert!(s.token_logits.iter().all(|x| (*x - 1.5).abs() < 1e-6));
+        assert!(s.span_logits.iter().all(|x| (*x - 3.0).abs() < 1e-6));
+        assert_eq!(b.name(), "blend(a:1.00)+0.50");
+        let bad = BlendPruner::new(vec![(Box::new(Constant(0.0, 0.0, "a")), 1.0)])
+            .unwrap()
+            .with_bias(f32::NAN)
+            .unwrap_err();
+        assert!(bad.to_string().contains("pruner.blend_bias"), "{bad}");
     }
 }

@@ -11,13 +11,34 @@ use kompress_eval::systems::SharedPruner;
 use kompress_model::TchPruner;
 use kompress_stat::StatConfig;
 
-/// `LABEL=DIR` (the model alone) or `LABEL=blend:DIR` (the model's logits averaged with the
-/// statistical pruner's, as `--pruner blend` does).
+/// `LABEL=DIR` (the model alone), `LABEL=blend:DIR` (the model's logits averaged with the
+/// statistical pruner's, as `--pruner blend` does, with `[pruner]`'s default weight and bias) or
+/// `LABEL=blend@W,B:DIR` (weight `W` on the model, eviction bias `B`).
 #[derive(Debug, Clone)]
 pub struct ModelArg {
     pub label: String,
     pub dir: PathBuf,
-    pub blend: bool,
+    /// `Some((weight, bias))` for a blend.
+    pub blend: Option<(f32, f32)>,
+}
+
+fn parse_blend(spec: &str) -> Result<(f32, f32), String> {
+    let d = crate::pruners::PrunerSpec::default();
+    if spec.is_empty() {
+        return Ok((d.blend_weight, d.blend_bias));
+    }
+    let (w, b) = spec
+        .strip_prefix('@')
+        .and_then(|s| s.split_once(','))
+        .ok_or_else(|| format!("{spec:?}: expected blend:DIR or blend@WEIGHT,BIAS:DIR"))?;
+    let w: f32 = w.parse().map_err(|e| format!("blend weight {w:?}: {e}"))?;
+    let b: f32 = b.parse().map_err(|e| format!("blend bias {b:?}: {e}"))?;
+    if !(w > 0.0 && w < 1.0 && b.is_finite()) {
+        return Err(format!(
+            "blend weight must be in (0, 1) and the bias finite, got {w}, {b}"
+        ));
+    }
+    Ok((w, b))
 }
 
 pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
@@ -29,9 +50,14 @@ pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
             "{s:?}: the label must be non-empty, without commas"
         ));
     }
-    let (blend, dir) = match rest.strip_prefix("blend:") {
-        Some(d) => (true, d),
-        None => (false, rest),
+    let (blend, dir) = match rest.strip_prefix("blend") {
+        Some(r) => {
+            let (spec, dir) = r
+                .split_once(':')
+                .ok_or_else(|| format!("{s:?}: expected LABEL=blend[@W,B]:DIR"))?;
+            (Some(parse_blend(spec)?), dir)
+        }
+        None => (None, rest),
     };
     Ok(ModelArg {
         label: label.to_string(),
@@ -58,13 +84,14 @@ pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
                 p
             }
         };
-        let pruner = if m.blend {
-            let weight = crate::pruners::PrunerSpec::default().blend_weight;
-            let blend =
-                crate::pruners::blend_with_stat(Box::new(model), weight, &StatConfig::default())?;
-            SharedPruner::new(Box::new(blend))
-        } else {
-            model
+        let pruner = match m.blend {
+            Some((weight, bias)) => SharedPruner::new(Box::new(crate::pruners::blend_with_stat(
+                Box::new(model),
+                weight,
+                bias,
+                &StatConfig::default(),
+            )?)),
+            None => model,
         };
         out.push(LearnedModel {
             label: m.label.clone(),
@@ -93,7 +120,7 @@ pub fn model_speed(
     let docs: Vec<&kompress_core::TokenizedText> = texts.iter().collect();
     let mut rows = Vec::new();
     let mut seen = Vec::new();
-    for m in args.iter().filter(|m| !m.blend) {
+    for m in args.iter().filter(|m| m.blend.is_none()) {
         if seen.contains(&m.dir) {
             continue;
         }
