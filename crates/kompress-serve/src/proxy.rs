@@ -153,13 +153,31 @@ async fn forward(
             answer_retrieve_rounds(&req, &state, &client, &url, outgoing, scope).await
         };
     }
+    let resp = send_timed(&req, &state, &client, &url, false, outgoing).await?;
+    Ok(relay(resp, web::Bytes::new()))
+}
+
+/// Sends `body` upstream; the time to the response head is `stage:upstream`.
+pub(crate) async fn send_timed(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &awc::Client,
+    url: &str,
+    identity: bool,
+    body: String,
+) -> Result<
+    awc::ClientResponse<
+        impl futures::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin,
+    >,
+    ServeError,
+> {
     let t = Instant::now();
-    let resp = upstream_request(&req, &state, &client, &url, false)
-        .send_body(outgoing)
+    let resp = upstream_request(req, state, client, url, identity)
+        .send_body(body)
         .await
         .map_err(|e| ServeError::Upstream(e.to_string()))?;
     state.metrics.observe("stage:upstream", t.elapsed());
-    Ok(relay(resp, web::Bytes::new()))
+    Ok(resp)
 }
 
 /// The client's response: the upstream's status and end-to-end headers, then `head` (bytes

@@ -29,8 +29,6 @@
 pub mod sse;
 pub mod watch;
 
-use std::time::Instant;
-
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::{Stream, StreamExt};
@@ -38,7 +36,7 @@ use kompress_core::Format;
 use serde_json::Value;
 
 use crate::error::ServeError;
-use crate::proxy::{relay, upstream_request};
+use crate::proxy::{relay, send_timed};
 use crate::retrieve_loop::{retrieve_only_calls, RetrieveCall, Scope};
 use crate::state::AppState;
 use sse::SseReader;
@@ -69,12 +67,7 @@ pub async fn answer_rounds(
 ) -> Result<HttpResponse, ServeError> {
     let mut round = 0;
     loop {
-        let t = Instant::now();
-        let mut resp = upstream_request(req, state, client, url, true)
-            .send_body(body.clone())
-            .await
-            .map_err(|e| ServeError::Upstream(e.to_string()))?;
-        state.metrics.observe("stage:upstream", t.elapsed());
+        let mut resp = send_timed(req, state, client, url, true, body.clone()).await?;
         let sse = resp
             .headers()
             .get(CONTENT_TYPE)
