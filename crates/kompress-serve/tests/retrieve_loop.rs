@@ -108,27 +108,6 @@ fn served(steps: Vec<Step>, rounds: u32) -> (Served, web::Data<Script>, tempfile
     (serve(cfg), script, dir)
 }
 
-fn openai_body(stream: bool) -> String {
-    json!({"model": "gpt-x", "stream": stream, "messages": [
-        {"role": "user", "content": "why did the job fail?"},
-        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
-            "function": {"name": "logs", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": tool_log(7)},
-        {"role": "user", "content": "so?"}
-    ]})
-    .to_string()
-}
-
-fn anthropic_body() -> String {
-    json!({"model": "claude-x", "max_tokens": 64, "messages": [
-        {"role": "user", "content": "check the logs"},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "logs", "input": {}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": tool_log(9)},
-            {"type": "text", "text": "what broke?"}]}
-    ]})
-    .to_string()
-}
-
 async fn post(b: &Served, path: &str, body: String) -> (u16, Value) {
     let mut r = awc::Client::default()
         .post(url(b, path))
@@ -152,7 +131,7 @@ fn evicted(b: &Served, handle: &str) -> String {
 #[actix_web::test]
 async fn openai_retrieve_call_is_answered_by_the_proxy_with_the_exact_evicted_bytes() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
-    let (status, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    let (status, v) = post(&b, "/v1/chat/completions", retrieve_openai_body(false)).await;
     assert_eq!(status, 200);
     assert_eq!(v["id"], "final", "the client sees only the final answer");
     let got = script.got.lock().unwrap().clone();
@@ -183,7 +162,7 @@ async fn openai_retrieve_call_is_answered_by_the_proxy_with_the_exact_evicted_by
 #[actix_web::test]
 async fn anthropic_retrieve_call_is_answered_with_a_tool_result_turn() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
-    let (status, v) = post(&b, "/v1/messages", anthropic_body()).await;
+    let (status, v) = post(&b, "/v1/messages", retrieve_anthropic_body(false)).await;
     assert_eq!(status, 200);
     assert_eq!(v["id"], "final");
     let got = script.got.lock().unwrap().clone();
@@ -206,7 +185,7 @@ async fn anthropic_retrieve_call_is_answered_with_a_tool_result_turn() {
 #[actix_web::test]
 async fn max_rounds_bound_the_loop_and_the_last_call_reaches_the_client() {
     let (b, script, _dir) = served(vec![Step::Retrieve], 2);
-    let (status, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    let (status, v) = post(&b, "/v1/chat/completions", retrieve_openai_body(false)).await;
     assert_eq!(status, 200);
     assert_eq!(
         script.got.lock().unwrap().len(),
@@ -223,14 +202,14 @@ async fn max_rounds_bound_the_loop_and_the_last_call_reaches_the_client() {
 #[actix_web::test]
 async fn mixed_tool_calls_pass_through_to_the_client() {
     let (b, script, _dir) = served(vec![Step::Mixed], 3);
-    let (_, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    let (_, v) = post(&b, "/v1/chat/completions", retrieve_openai_body(false)).await;
     assert_eq!(script.got.lock().unwrap().len(), 1);
     assert_eq!(v["id"], "r-0");
     assert_eq!(
         v["choices"][0]["message"]["tool_calls"][1]["function"]["name"],
         "logs"
     );
-    let (_, v) = post(&b, "/v1/messages", anthropic_body()).await;
+    let (_, v) = post(&b, "/v1/messages", retrieve_anthropic_body(false)).await;
     assert_eq!(script.got.lock().unwrap().len(), 2);
     assert_eq!(v["content"][1]["name"], "logs");
 }
@@ -240,7 +219,7 @@ async fn mixed_tool_calls_pass_through_to_the_client() {
 #[actix_web::test]
 async fn streaming_request_answered_without_sse_passes_through() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 3);
-    let (_, v) = post(&b, "/v1/chat/completions", openai_body(true)).await;
+    let (_, v) = post(&b, "/v1/chat/completions", retrieve_openai_body(true)).await;
     assert_eq!(script.got.lock().unwrap().len(), 1);
     assert_eq!(v["id"], "r-0", "the call reaches the client");
 }
@@ -248,7 +227,7 @@ async fn streaming_request_answered_without_sse_passes_through() {
 #[actix_web::test]
 async fn zero_rounds_disable_the_loop() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Final], 0);
-    let (_, v) = post(&b, "/v1/chat/completions", openai_body(false)).await;
+    let (_, v) = post(&b, "/v1/chat/completions", retrieve_openai_body(false)).await;
     assert_eq!(script.got.lock().unwrap().len(), 1);
     assert_eq!(v["id"], "r-0");
 }

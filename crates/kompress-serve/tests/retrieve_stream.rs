@@ -10,27 +10,6 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use sse_upstream::*;
 
-fn openai_body() -> String {
-    json!({"model": "gpt-x", "stream": true, "messages": [
-        {"role": "user", "content": "why did the job fail?"},
-        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
-            "function": {"name": "logs", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": tool_log(7)},
-        {"role": "user", "content": "so?"}
-    ]})
-    .to_string()
-}
-
-fn anthropic_body() -> String {
-    json!({"model": "claude-x", "max_tokens": 64, "stream": true, "messages": [
-        {"role": "user", "content": "check the logs"},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "logs", "input": {}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": tool_log(9)},
-            {"type": "text", "text": "what broke?"}]}
-    ]})
-    .to_string()
-}
-
 /// Streams a request through the proxy; returns the status, the `x-upstream` header (which
 /// round answered) and the raw body bytes.
 async fn stream(b: &Served, path: &str, body: String) -> (u16, String, Vec<u8>) {
@@ -70,7 +49,7 @@ fn assert_only_appended(first: &str, second: &str, last_message_end: &str) {
 #[actix_web::test]
 async fn openai_streamed_retrieve_call_is_answered_and_the_client_sees_only_the_next_stream() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Text], 3);
-    let (status, who, bytes) = stream(&b, "/v1/chat/completions", openai_body()).await;
+    let (status, who, bytes) = stream(&b, "/v1/chat/completions", retrieve_openai_body(true)).await;
     assert_eq!(status, 200);
     assert_eq!(who, "scripted-1", "round 0's headers are never shown");
     let got = script.got.lock().unwrap().clone();
@@ -106,7 +85,7 @@ async fn openai_streamed_retrieve_call_is_answered_and_the_client_sees_only_the_
 #[actix_web::test]
 async fn anthropic_streamed_retrieve_call_is_answered_and_the_client_sees_one_message() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Text], 3);
-    let (status, who, bytes) = stream(&b, "/v1/messages", anthropic_body()).await;
+    let (status, who, bytes) = stream(&b, "/v1/messages", retrieve_anthropic_body(true)).await;
     assert_eq!(status, 200);
     assert_eq!(who, "scripted-1");
     let got = script.got.lock().unwrap().clone();
@@ -141,8 +120,8 @@ async fn anthropic_streamed_retrieve_call_is_answered_and_the_client_sees_one_me
 async fn text_first_streams_pass_through_byte_identical() {
     let (b, script, _dir) = served(vec![Step::Text], 3);
     for (i, (path, body)) in [
-        ("/v1/chat/completions", openai_body()),
-        ("/v1/messages", anthropic_body()),
+        ("/v1/chat/completions", retrieve_openai_body(true)),
+        ("/v1/messages", retrieve_anthropic_body(true)),
     ]
     .into_iter()
     .enumerate()
@@ -162,8 +141,8 @@ async fn text_first_streams_pass_through_byte_identical() {
 async fn mixed_streams_pass_through_with_the_retrieve_call_visible() {
     let (b, script, _dir) = served(vec![Step::Mixed], 3);
     for (i, (path, body)) in [
-        ("/v1/chat/completions", openai_body()),
-        ("/v1/messages", anthropic_body()),
+        ("/v1/chat/completions", retrieve_openai_body(true)),
+        ("/v1/messages", retrieve_anthropic_body(true)),
     ]
     .into_iter()
     .enumerate()
@@ -199,11 +178,11 @@ async fn text_and_other_tools_reach_the_client_while_the_upstream_still_streams(
     for step in [Step::TextThenSilence, Step::MixedThenSilence] {
         let (b, script, _dir) = served(vec![step], 3);
         let want = openai_stream(step, 0, "unused").len();
-        let got = first_bytes(&b, "/v1/chat/completions", openai_body(), want).await;
+        let got = first_bytes(&b, "/v1/chat/completions", retrieve_openai_body(true), want).await;
         let sent = script.sent.lock().unwrap()[0].clone();
         assert_eq!(String::from_utf8(got).unwrap(), sent, "OpenAI {step:?}");
         let want = anthropic_stream(step, 1, "unused").len();
-        let got = first_bytes(&b, "/v1/messages", anthropic_body(), want).await;
+        let got = first_bytes(&b, "/v1/messages", retrieve_anthropic_body(true), want).await;
         let sent = script.sent.lock().unwrap()[1].clone();
         assert_eq!(String::from_utf8(got).unwrap(), sent, "Anthropic {step:?}");
     }
@@ -212,7 +191,7 @@ async fn text_and_other_tools_reach_the_client_while_the_upstream_still_streams(
 #[actix_web::test]
 async fn max_rounds_bound_the_stream_loop_and_the_last_call_reaches_the_client() {
     let (b, script, _dir) = served(vec![Step::Retrieve], 2);
-    let (status, who, bytes) = stream(&b, "/v1/chat/completions", openai_body()).await;
+    let (status, who, bytes) = stream(&b, "/v1/chat/completions", retrieve_openai_body(true)).await;
     assert_eq!(status, 200);
     assert_eq!(script.got.lock().unwrap().len(), 3, "first + 2 answered");
     assert_eq!(who, "scripted-2");
@@ -224,7 +203,7 @@ async fn max_rounds_bound_the_stream_loop_and_the_last_call_reaches_the_client()
 #[actix_web::test]
 async fn a_stream_held_past_one_mebibyte_is_forwarded_unanswered() {
     let (b, script, _dir) = served(vec![Step::HugeRetrieve, Step::Text], 3);
-    let (status, who, bytes) = stream(&b, "/v1/chat/completions", openai_body()).await;
+    let (status, who, bytes) = stream(&b, "/v1/chat/completions", retrieve_openai_body(true)).await;
     assert_eq!((status, who.as_str()), (200, "scripted-0"));
     assert!(bytes.len() > 1 << 20);
     assert_eq!(
@@ -237,7 +216,7 @@ async fn a_stream_held_past_one_mebibyte_is_forwarded_unanswered() {
 #[actix_web::test]
 async fn an_upstream_break_while_held_is_a_typed_error() {
     let (b, script, _dir) = served(vec![Step::Retrieve, Step::Broken], 3);
-    let (status, _, bytes) = stream(&b, "/v1/messages", anthropic_body()).await;
+    let (status, _, bytes) = stream(&b, "/v1/messages", retrieve_anthropic_body(true)).await;
     assert_eq!(status, 502);
     let v: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(v["error"]["kind"], "upstream");

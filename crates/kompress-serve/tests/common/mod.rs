@@ -162,3 +162,30 @@ pub fn proxy_config(upstream: &str) -> ServeConfig {
     cfg.proxy.anthropic = Some("fake".into());
     cfg
 }
+
+/// An OpenAI chat whose tool result (`tool_log(7)`) compresses, for the retrieve-loop tests.
+pub fn retrieve_openai_body(stream: bool) -> String {
+    serde_json::json!({"model": "gpt-x", "stream": stream, "messages": [
+        {"role": "user", "content": "why did the job fail?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "logs", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": tool_log(7)},
+        {"role": "user", "content": "so?"}
+    ]})
+    .to_string()
+}
+
+/// An Anthropic conversation whose tool result (`tool_log(9)`) compresses; `"stream": true`
+/// only when `stream`.
+pub fn retrieve_anthropic_body(stream: bool) -> String {
+    let mut v = serde_json::json!({"model": "claude-x", "max_tokens": 64, "messages": [
+        {"role": "user", "content": "check the logs"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "logs", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": tool_log(9)},
+            {"type": "text", "text": "what broke?"}]}
+    ]});
+    if stream {
+        v["stream"] = serde_json::Value::Bool(true);
+    }
+    v.to_string()
+}
