@@ -40,8 +40,13 @@ enum Command {
     Train(cmd::train::TrainArgs),
     /// Self-labelling: relabel training data with a trained model + the floor as the oracle.
     Relabel(cmd::train::RelabelArgs),
-    #[command(flatten)]
-    Kafka(kompress_kafka::cli::KafkaCommand),
+    /// Kafka stream processor: transcripts in; compressed transcripts, eviction records and
+    /// dead letters out.
+    Stream(cmd::kafka::Stream),
+    /// Re-read a topic range or a JSONL directory, write to a topic or a directory.
+    Recompress(Box<cmd::kafka::Recompress>),
+    /// Store the memory topic's eviction records in the memory store (SQLite or PostgreSQL).
+    MemorySink(kompress_kafka::cli::MemorySinkArgs),
 }
 
 fn main() {
@@ -49,16 +54,21 @@ fn main() {
     // `serve` installs its own subscriber ([telemetry]: JSON logs, OpenTelemetry export), the
     // Kafka commands theirs (stderr logs, OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)
     let _telemetry = match &cli.cmd {
-        Command::Kafka(_) => match kompress_kafka::cli::init_telemetry("kompress-stream") {
-            Ok(g) => Some(g),
-            Err(e) => {
-                eprintln!("kompress: {e}");
-                std::process::exit(exit::CONFIG);
+        Command::Stream(_) | Command::Recompress(_) | Command::MemorySink(_) => {
+            match kompress_kafka::cli::init_telemetry("kompress-stream") {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    eprintln!("kompress: {e}");
+                    std::process::exit(exit::CONFIG);
+                }
             }
-        },
+        }
         _ => None,
     };
-    if !matches!(cli.cmd, Command::Serve(_) | Command::Kafka(_)) {
+    if !matches!(
+        cli.cmd,
+        Command::Serve(_) | Command::Stream(_) | Command::Recompress(_) | Command::MemorySink(_)
+    ) {
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")
@@ -76,7 +86,9 @@ fn main() {
         Command::Bench(a) => cmd::bench::run(a),
         Command::Train(a) => cmd::train::run_train(a),
         Command::Relabel(a) => cmd::train::run_relabel(a),
-        Command::Kafka(c) => kompress_kafka::cli::run_command(c).map_err(anyhow::Error::from),
+        Command::Stream(a) => cmd::kafka::run_stream(a),
+        Command::Recompress(a) => cmd::kafka::run_recompress(*a),
+        Command::MemorySink(a) => cmd::kafka::run_memory_sink(a),
     };
     if let Err(e) = res {
         eprintln!("kompress: {e:#}");

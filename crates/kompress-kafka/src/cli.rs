@@ -129,19 +129,26 @@ fn load(c: &ConfigArgs) -> Result<StreamConfig, KafkaError> {
     StreamConfig::load(c.config.as_deref(), std::env::vars())
 }
 
-fn compressor(a: &CompressorArgs) -> Result<Arc<dyn TranscriptCompressor>, KafkaError> {
+/// The compressor of `stream` and `recompress`: the pipeline built from `pipeline` (the
+/// statistical pruner when `None`; the `kompress` binary passes its `--pruner`/`--model`
+/// choice here), or the reference line sampler.
+fn compressor(
+    a: &CompressorArgs,
+    pipeline: Option<kompress_pipeline::PipelineSettings>,
+) -> Result<Arc<dyn TranscriptCompressor>, KafkaError> {
     Ok(match a.compressor {
         Which::LineSampler => Arc::new(LineSampler {
             delay: Duration::from_millis(a.delay_ms),
         }),
         Which::Pipeline => {
-            let p = kompress_pipeline::Pipeline::start(Default::default()).map_err(|e| {
-                KafkaError::Compress {
-                    transcript_id: "<start-up>".into(),
-                    attempts: 0,
-                    reason: format!("pipeline did not start: {e}"),
-                }
-            })?;
+            let p =
+                kompress_pipeline::Pipeline::start(pipeline.unwrap_or_default()).map_err(|e| {
+                    KafkaError::Compress {
+                        transcript_id: "<start-up>".into(),
+                        attempts: 0,
+                        reason: format!("pipeline did not start: {e}"),
+                    }
+                })?;
             Arc::new(PipelineCompressor::new(p))
         }
     })
@@ -181,11 +188,20 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, KafkaError> {
 }
 
 pub fn run_command(cmd: KafkaCommand) -> Result<(), KafkaError> {
+    run_command_with(cmd, None)
+}
+
+/// [`run_command`] with the pipeline of `stream` and `recompress` built from `pipeline`
+/// (its pruner, floor and batching) instead of the defaults.
+pub fn run_command_with(
+    cmd: KafkaCommand,
+    pipeline: Option<kompress_pipeline::PipelineSettings>,
+) -> Result<(), KafkaError> {
     let rt = runtime()?;
     let res = rt.block_on(async move {
         match cmd {
-            KafkaCommand::Stream(a) => stream(a).await,
-            KafkaCommand::Recompress(a) => run_recompress(*a).await,
+            KafkaCommand::Stream(a) => stream(a, pipeline).await,
+            KafkaCommand::Recompress(a) => run_recompress(*a, pipeline).await,
             KafkaCommand::MemorySink(a) => memory_sink(a).await,
         }
     });
@@ -210,9 +226,12 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal: draining");
 }
 
-async fn stream(a: StreamArgs) -> Result<(), KafkaError> {
+async fn stream(
+    a: StreamArgs,
+    pipeline: Option<kompress_pipeline::PipelineSettings>,
+) -> Result<(), KafkaError> {
     let cfg = load(&a.config)?;
-    let compressor = compressor(&a.compressor)?;
+    let compressor = compressor(&a.compressor, pipeline)?;
     let metrics = Arc::new(Metrics::default());
     let res = crate::run(cfg, compressor, metrics.clone(), shutdown_signal()).await;
     let g = |c: &std::sync::atomic::AtomicU64| Metrics::get(c);
@@ -264,9 +283,12 @@ fn bound(s: Option<&str>, flag: &str) -> Result<Bound, KafkaError> {
     })
 }
 
-async fn run_recompress(a: RecompressArgs) -> Result<(), KafkaError> {
+async fn run_recompress(
+    a: RecompressArgs,
+    pipeline: Option<kompress_pipeline::PipelineSettings>,
+) -> Result<(), KafkaError> {
     let cfg = load(&a.config)?;
-    let compressor = compressor(&a.compressor)?;
+    let compressor = compressor(&a.compressor, pipeline)?;
     let bootstrap = a
         .bootstrap
         .clone()

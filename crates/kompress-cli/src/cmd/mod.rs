@@ -2,6 +2,7 @@ pub mod bench;
 pub mod compress;
 pub mod eval;
 pub mod eval_models;
+pub mod kafka;
 pub mod restore;
 pub mod score;
 pub mod serve;

@@ -1,0 +1,59 @@
+//! `kompress stream` and `kompress recompress`: the Kafka commands of kompress-kafka with the
+//! pruner flags of the other pipeline commands. Without `--pruner`/`--model` they run the
+//! statistical pruner (throughput per partition, as `serve`); `--pruner blend` or `--model DIR`
+//! puts the learned model on the pipeline's model thread, which batches the concurrent
+//! transcripts of all partitions by token budget. `memory-sink` runs no pipeline.
+
+use kompress_kafka::cli::{KafkaCommand, MemorySinkArgs, RecompressArgs, StreamArgs};
+
+use crate::pruners::PrunerKind;
+use crate::settings::{FileConfig, PrunerFlags};
+
+#[derive(clap::Args, Debug)]
+pub struct Stream {
+    #[command(flatten)]
+    pub kafka: StreamArgs,
+    #[command(flatten)]
+    pub pruner: PrunerFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Recompress {
+    #[command(flatten)]
+    pub kafka: RecompressArgs,
+    #[command(flatten)]
+    pub pruner: PrunerFlags,
+}
+
+/// The pipeline settings of a Kafka command: the flags' pruner, `auto` meaning the
+/// statistical one.
+fn pipeline(flags: &PrunerFlags) -> anyhow::Result<kompress_pipeline::PipelineSettings> {
+    let mut fc = FileConfig::default();
+    flags.apply(&mut fc)?;
+    if fc.pruner.kind == PrunerKind::Auto {
+        fc.pruner.kind = PrunerKind::Stat;
+    }
+    crate::settings::pipeline_settings(&fc)
+}
+
+pub fn run_stream(a: Stream) -> anyhow::Result<()> {
+    let settings = pipeline(&a.pruner)?;
+    Ok(kompress_kafka::cli::run_command_with(
+        KafkaCommand::Stream(a.kafka),
+        Some(settings),
+    )?)
+}
+
+pub fn run_recompress(a: Recompress) -> anyhow::Result<()> {
+    let settings = pipeline(&a.pruner)?;
+    Ok(kompress_kafka::cli::run_command_with(
+        KafkaCommand::Recompress(Box::new(a.kafka)),
+        Some(settings),
+    )?)
+}
+
+pub fn run_memory_sink(a: MemorySinkArgs) -> anyhow::Result<()> {
+    Ok(kompress_kafka::cli::run_command(KafkaCommand::MemorySink(
+        a,
+    ))?)
+}
