@@ -9,6 +9,7 @@
 #   broker.sh status [--dir D]                        which nodes run, and the bootstrap
 #   broker.sh stop-node N [--dir D]                   SIGKILL one node (broker-loss tests)
 #   broker.sh start-node N [--dir D]                  restart one node that was stopped
+#   broker.sh coordinator GROUP [--dir D]             node id of GROUP's coordinator
 #
 # Listeners bind 127.0.0.1 only. Node i (1-based) listens on P+2(i-1) for clients and on
 # P+2(i-1)+1 for the controller quorum. Defaults: --brokers 1, --dir run/b<N>,
@@ -237,6 +238,20 @@ cmd_start_node() {
   echo "broker.sh: node $n back"
 }
 
+# The node coordinating GROUP (Kafka's own consumer-group tool), so a test can kill exactly the
+# broker the group's offsets and the transactions' offset commits go through.
+cmd_coordinator() {
+  local g="$1" out id; shift; parse_opts "$@"
+  [[ -f "$DIR/cluster.env" ]] || die "no cluster in $DIR"
+  out="$(java -XX:TieredStopAtLevel=1 -cp "$LIBS/*" \
+    org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    --bootstrap-server "$(bootstrap)" --describe --group "$g" --state 2>&1)" \
+    || die "describe group $g failed: $out"
+  id="$(printf '%s\n' "$out" | sed -n 's/.*([[:space:]]*\([0-9][0-9]*\)[[:space:]]*).*/\1/p' | head -n1)"
+  [[ -n "$id" ]] || die "no coordinator in: $out"
+  echo "$id"
+}
+
 case "${1:-}" in
   fetch) shift; cmd_fetch "$@" ;;
   start) shift; cmd_start "$@" ;;
@@ -244,5 +259,6 @@ case "${1:-}" in
   status) shift; cmd_status "$@" ;;
   stop-node) shift; [[ $# -ge 1 ]] || die "stop-node needs N"; cmd_stop_node "$@" ;;
   start-node) shift; [[ $# -ge 1 ]] || die "start-node needs N"; cmd_start_node "$@" ;;
+  coordinator) shift; [[ $# -ge 1 ]] || die "coordinator needs GROUP"; cmd_coordinator "$@" ;;
   *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

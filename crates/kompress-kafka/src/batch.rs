@@ -20,6 +20,7 @@ use crate::client::{BatchGate, ProcessorContext};
 use crate::config::{Delivery, StreamConfig};
 use crate::records::{OutRecord, SourceRef};
 use crate::trace::{TraceParent, TRACEPARENT};
+use crate::txn;
 use crate::{KafkaError, Metrics, TranscriptCompressor};
 
 pub(crate) struct Shared {
@@ -61,20 +62,28 @@ pub(crate) async fn process_batch(
             .try_collect()
             .await?;
         let eos = shared.cfg.processing.delivery == Delivery::ExactlyOnce;
+        let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
         if eos {
             let p = shared.producer.clone();
-            blocking(move || p.begin_transaction(), "begin_transaction").await?;
+            txn::call("begin_transaction", t + txn::MARGIN, move || {
+                p.begin_transaction()
+            })
+            .await?;
         }
         let result = produce_and_commit(&shared, &batch, produced).await;
         if let Err(e) = &result {
             tracing::warn!("batch failed: {e}");
-            if eos {
+            // A stuck producer is replaced, and its successor's init_transactions aborts this
+            // transaction; asking the stuck one to abort would only wait again.
+            if eos && !matches!(e, KafkaError::TxnStuck { .. }) {
                 let p = shared.producer.clone();
-                let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
+                // a timed-out abort is resumed by calling it again (retriable)
                 if let Err(abort) =
-                    blocking(move || p.abort_transaction(t), "abort_transaction").await
+                    txn::call_retrying("abort_transaction", t, move || p.abort_transaction(t)).await
                 {
+                    // the transaction may still be open: the producer is replaced
                     tracing::warn!("abort failed: {abort}");
+                    return Err(abort);
                 }
             }
         }
@@ -143,16 +152,14 @@ async fn produce_and_commit(
                     stage: "group_metadata",
                     source: rdkafka::error::KafkaError::Canceled,
                 })?;
-            let p = shared.producer.clone();
             let t = Duration::from_millis(shared.cfg.kafka.transaction_timeout_ms);
-            blocking(
-                move || {
-                    retry_txn(|| p.send_offsets_to_transaction(&tpl, &cgm, t))?;
-                    retry_txn(|| p.commit_transaction(t))
-                },
-                "commit_transaction",
-            )
+            let p = shared.producer.clone();
+            txn::call_retrying("send_offsets_to_transaction", t, move || {
+                p.send_offsets_to_transaction(&tpl, &cgm, t)
+            })
             .await?;
+            let p = shared.producer.clone();
+            txn::call_retrying("commit_transaction", t, move || p.commit_transaction(t)).await?;
         }
         Delivery::AtLeastOnce => {
             // Every record of every message in this batch is acknowledged: store the offsets.
@@ -164,24 +171,6 @@ async fn produce_and_commit(
     }
     shared.metrics.count_batch(batch.len());
     Ok(())
-}
-
-/// Repeats a transactional call while librdkafka says the error is retriable (a coordinator
-/// moving after a broker loss, a timeout), as its transactional API asks callers to.
-pub(crate) fn retry_txn(
-    mut f: impl FnMut() -> rdkafka::error::KafkaResult<()>,
-) -> rdkafka::error::KafkaResult<()> {
-    let mut attempt = 0;
-    loop {
-        match f() {
-            Err(rdkafka::error::KafkaError::Transaction(e)) if e.is_retriable() && attempt < 5 => {
-                attempt += 1;
-                tracing::warn!(attempt, "transactional call failed, retrying: {e}");
-                std::thread::sleep(Duration::from_millis(200 * attempt));
-            }
-            r => return r,
-        }
-    }
 }
 
 pub(crate) async fn enqueue(
@@ -220,19 +209,6 @@ pub(crate) async fn enqueue(
             }
         }
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> rdkafka::error::KafkaResult<T> + Send + 'static,
-    stage: &'static str,
-) -> Result<T, KafkaError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| KafkaError::Client {
-            stage,
-            source: rdkafka::error::KafkaError::Canceled,
-        })?
-        .map_err(KafkaError::client(stage))
 }
 
 /// Turns one consumed record into the records to produce.

@@ -54,6 +54,15 @@ pub enum KafkaError {
         reason: String,
     },
 
+    #[error(
+        "{stage} did not return within {timeout_ms} ms (librdkafka can block past its own \
+         timeout after a broker loss); the producer is replaced"
+    )]
+    TxnStuck {
+        stage: &'static str,
+        timeout_ms: u64,
+    },
+
     #[error("drain did not finish within {timeout_ms} ms")]
     DrainTimeout { timeout_ms: u64 },
 

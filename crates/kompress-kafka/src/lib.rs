@@ -20,6 +20,7 @@ pub mod records;
 pub mod sink;
 pub mod trace;
 pub mod transform;
+mod txn;
 
 pub use compressor::{CompressFailure, Compressed, TranscriptCompressor};
 pub use config::{Delivery, StreamConfig};

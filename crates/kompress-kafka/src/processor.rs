@@ -18,6 +18,7 @@ use crate::client::{
     consumer_config, is_fatal, producer_config, recoverable, BatchGate, ProcessorContext,
 };
 use crate::config::{Delivery, StreamConfig, Topics};
+use crate::txn::needs_new_producer;
 use crate::{KafkaError, TranscriptCompressor};
 
 /// Counters a caller (tests, the benchmark, a metrics endpoint) can read while it runs.
@@ -91,10 +92,10 @@ pub async fn run(
     if cfg.processing.delivery == Delivery::ExactlyOnce {
         let p = producer.clone();
         let t = Duration::from_millis(cfg.kafka.transaction_timeout_ms);
-        tokio::task::spawn_blocking(move || p.init_transactions(t))
-            .await
-            .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
-            .map_err(KafkaError::client("init_transactions"))?;
+        crate::txn::call("init_transactions", t + crate::txn::MARGIN, move || {
+            p.init_transactions(t)
+        })
+        .await?;
     }
     consumer
         .subscribe(&[&cfg.topics.input])
@@ -159,10 +160,10 @@ impl Loop {
                     inflight = None;
                     match r.map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })? {
                         Ok(_) => failures = 0,
-                        Err(e) if (recoverable(&e) || self.producer_fatal()) && failures < 5 => {
+                        Err(e) if (recoverable(&e) || needs_new_producer(&e) || self.producer_fatal()) && failures < 5 => {
                             failures += 1;
                             tracing::warn!(failures, "batch failed, rewinding to reprocess it: {e}");
-                            if self.producer_fatal() {
+                            if self.producer_fatal() || needs_new_producer(&e) {
                                 self.renew_producer().await?;
                             }
                             self.rewind(&firsts);
@@ -333,10 +334,8 @@ impl Loop {
         if cfg.processing.delivery == Delivery::ExactlyOnce {
             let p = producer.clone();
             let t = Duration::from_millis(cfg.kafka.transaction_timeout_ms);
-            tokio::task::spawn_blocking(move || crate::batch::retry_txn(|| p.init_transactions(t)))
-                .await
-                .map_err(|_| KafkaError::DrainTimeout { timeout_ms: 0 })?
-                .map_err(KafkaError::client("init_transactions (new producer)"))?;
+            crate::txn::call_retrying("init_transactions", t, move || p.init_transactions(t))
+                .await?;
         }
         let s = &self.shared;
         let renewed = Arc::new(Shared {
@@ -349,8 +348,12 @@ impl Loop {
             gate: s.gate.clone(),
         });
         let old = std::mem::replace(&mut self.shared, renewed);
-        // Destroying a client in a fatal state may block; keep that off the loop.
-        tokio::task::spawn_blocking(move || drop(old));
+        // Destroying a client in a fatal state may block, and a stuck transactional call may
+        // still hold a clone of it: drop it on a thread nobody waits for (not the runtime's
+        // blocking pool, whose shutdown would wait).
+        let _ = std::thread::Builder::new()
+            .name("kompress-producer-drop".into())
+            .spawn(move || drop(old));
         Ok(())
     }
 
