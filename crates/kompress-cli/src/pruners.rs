@@ -30,6 +30,31 @@ pub enum PrunerKind {
     Blend,
 }
 
+/// The model's weight and activation type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// bf16 where the device computes it natively (a CPU with AVX512-BF16), else f32.
+    #[default]
+    Auto,
+    /// fp32.
+    F32,
+    /// bfloat16 weights and activations, scores read back as fp32.
+    Bf16,
+}
+
+impl Dtype {
+    /// The tensor type the model runs in on `device`.
+    pub fn kind(self, device: tch::Device) -> tch::Kind {
+        match self {
+            Dtype::F32 => tch::Kind::Float,
+            Dtype::Bf16 => tch::Kind::BFloat16,
+            Dtype::Auto if kompress_model::native_bf16(device) => tch::Kind::BFloat16,
+            Dtype::Auto => tch::Kind::Float,
+        }
+    }
+}
+
 /// `[pruner]` in kompress.toml.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -46,6 +71,8 @@ pub struct PrunerSpec {
     /// Added to the blend's eviction logits (positive evicts more; same as a threshold of
     /// `sigmoid(-bias)` for the blend alone).
     pub blend_bias: f32,
+    /// The model's type: auto (default: bf16 on CPUs with AVX512-BF16, else f32), f32, bf16.
+    pub dtype: Dtype,
 }
 
 impl Default for PrunerSpec {
@@ -57,6 +84,7 @@ impl Default for PrunerSpec {
             batch_tokens: kompress_model::pruner::DEFAULT_BATCH_TOKENS,
             blend_weight: 0.3,
             blend_bias: 1.0,
+            dtype: Dtype::default(),
         }
     }
 }
@@ -144,7 +172,9 @@ impl PrunerSpec {
         // the default window, or the model's positions when it has fewer
         let window =
             (p.model().config.max_positions() as usize).min(kompress_model::pruner::DEFAULT_WINDOW);
-        Ok(p.with_limits(window, self.batch_tokens)?)
+        let p = p.with_limits(window, self.batch_tokens)?;
+        let kind = self.dtype.kind(p.device());
+        Ok(p.with_kind(kind))
     }
 
     /// Builds the pruner (called on the pipeline's model thread).

@@ -73,6 +73,10 @@ pub struct PrunerFlags {
     /// Implies `--pruner learned` unless --pruner says otherwise.
     #[arg(long, env = "KOMPRESS_MODEL")]
     pub model: Option<PathBuf>,
+    /// The model's type: auto (bf16 on CPUs with AVX512-BF16, else f32), f32 or bf16.
+    /// Overrides `[pruner] dtype`.
+    #[arg(long, value_enum)]
+    pub dtype: Option<crate::pruners::Dtype>,
 }
 
 impl PrunerFlags {
@@ -88,6 +92,9 @@ impl PrunerFlags {
         }
         if let Some(k) = self.pruner {
             fc.pruner.kind = k;
+        }
+        if let Some(d) = self.dtype {
+            fc.pruner.dtype = d;
         }
         fc.pruner.validate()
     }

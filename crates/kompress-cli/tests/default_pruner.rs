@@ -53,3 +53,24 @@ fn a_model_that_does_not_load_falls_back_to_the_statistical_pruner_and_says_so()
     );
     assert_eq!(fallback.stdout, stat.stdout);
 }
+
+#[test]
+fn the_default_runs_the_model_in_bf16_exactly_where_the_cpu_computes_it_natively() {
+    if !base_encoder_installed() {
+        return;
+    }
+    let text = stack_trace();
+    let native = kompress_model::native_bf16(tch::Device::Cpu);
+    let default = kompress(&["compress", "-"], &text);
+    let explicit = if native { "bf16" } else { "f32" };
+    eprintln!(
+        "this CPU computes bf16 natively: {native}; the default must equal --dtype {explicit}"
+    );
+    let same = kompress(&["compress", "--dtype", explicit, "-"], &text);
+    assert_eq!(default.stdout, same.stdout);
+    // either type keeps the trace's citations
+    let other = if native { "f32" } else { "bf16" };
+    let out =
+        String::from_utf8(kompress(&["compress", "--dtype", other, "-"], &text).stdout).unwrap();
+    assert!(out.contains("TimeSeries.java:883") && out.contains("TimeSeriesTests.java:829"));
+}

@@ -1,14 +1,14 @@
-//! Inference throughput of the default base (all-MiniLM-L6-v2, fp32, CPU, 2 threads), one chunk
-//! at a time (batch 1) versus eight chunks in one padded batch (batch 8), for full 512-token
-//! windows and for short 64-token chunks (a tool result of a few lines, the common case behind
-//! the service). Heads are randomly initialised: they cost the same as trained ones.
+//! Inference throughput of the default base (all-MiniLM-L6-v2, CPU, 2 threads; fp32, then bf16
+//! where the CPU has AVX512-BF16), one chunk at a time (batch 1) versus eight chunks in one
+//! padded batch (batch 8), for full 512-token windows and for short 64-token chunks (a tool
+//! result of a few lines, the common case behind the service). Heads are randomly initialised: they cost the same as trained ones.
 //! Run: cargo bench -p kompress-model --bench model
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kompress_model::{Chunk, HfTokenizer, ModelConfig, PrunerModel, TchPruner};
-use tch::Device;
+use tch::{Device, Kind};
 
 const CHUNKS: usize = 8;
 
@@ -57,23 +57,32 @@ fn bench(c: &mut Criterion) {
     let tok = HfTokenizer::from_file(&dir.join("tokenizer.json"), None, None).unwrap();
     let sets: Vec<(usize, Vec<Chunk>)> = [512, 64].map(|w| (w, windows(&tok, w))).into();
     let mut pruner = TchPruner::new(model, tok);
-    for (window, chunks) in sets {
-        let refs: Vec<&Chunk> = chunks.iter().collect();
-        let mut g = c.benchmark_group(format!("minilm_l6_fp32_cpu2_{window}tok"));
-        g.sample_size(10);
-        g.measurement_time(std::time::Duration::from_secs(if window == 512 {
-            20
-        } else {
-            8
-        }));
-        g.throughput(Throughput::Elements((window * CHUNKS) as u64));
-        pruner = pruner.with_limits(window, window).unwrap();
-        g.bench_function("batch1_x8", |b| {
-            b.iter(|| pruner.run_chunks(&refs).unwrap())
-        });
-        pruner = pruner.with_limits(window, window * CHUNKS).unwrap();
-        g.bench_function("batch8", |b| b.iter(|| pruner.run_chunks(&refs).unwrap()));
-        g.finish();
+    // fp32, then bf16 (the default where the CPU has AVX512-BF16: `[pruner] dtype = "auto"`)
+    for (dtype, kind) in [("fp32", Kind::Float), ("bf16", Kind::BFloat16)] {
+        if kind == Kind::BFloat16 && !kompress_model::native_bf16(Device::Cpu) {
+            eprintln!("SKIPPED bf16: this CPU has no AVX512-BF16 (bf16 would be emulated)");
+            continue;
+        }
+        pruner = pruner.with_kind(kind);
+        for (window, chunks) in &sets {
+            let window = *window;
+            let refs: Vec<&Chunk> = chunks.iter().collect();
+            let mut g = c.benchmark_group(format!("minilm_l6_{dtype}_cpu2_{window}tok"));
+            g.sample_size(10);
+            g.measurement_time(std::time::Duration::from_secs(if window == 512 {
+                20
+            } else {
+                8
+            }));
+            g.throughput(Throughput::Elements((window * CHUNKS) as u64));
+            pruner = pruner.with_limits(window, window).unwrap();
+            g.bench_function("batch1_x8", |b| {
+                b.iter(|| pruner.run_chunks(&refs).unwrap())
+            });
+            pruner = pruner.with_limits(window, window * CHUNKS).unwrap();
+            g.bench_function("batch8", |b| b.iter(|| pruner.run_chunks(&refs).unwrap()));
+            g.finish();
+        }
     }
 }
 

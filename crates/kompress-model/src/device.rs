@@ -33,3 +33,23 @@ pub fn best_device() -> Device {
     load_cuda_backend();
     Device::cuda_if_available()
 }
+
+/// Whether `device` computes in bfloat16 natively: a CPU with AVX512-BF16 (dot products in
+/// bf16 with fp32 accumulation, used by libtorch's oneDNN kernels). On other CPUs bf16 is
+/// emulated and slower than fp32. GPUs answer false: bf16 there is untested here (opt in).
+pub fn native_bf16(device: Device) -> bool {
+    match device {
+        Device::Cpu => cpu_has_bf16(),
+        _ => false,
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn cpu_has_bf16() -> bool {
+    std::arch::is_x86_feature_detected!("avx512bf16")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_has_bf16() -> bool {
+    false
+}

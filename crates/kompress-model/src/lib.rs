@@ -16,7 +16,7 @@ pub mod model;
 pub mod modernbert;
 
 pub use config::{BertConfig, ModelConfig, ModernBertConfig};
-pub use device::best_device;
+pub use device::{best_device, native_bf16};
 pub use error::ModelError;
 pub use heads::{HeadOutput, Heads};
 pub use layers::LoraPlan;

@@ -71,6 +71,12 @@ impl PrunerModel {
         self.base.device()
     }
 
+    /// Casts every weight (base, adapters, heads) to `kind` (e.g. bf16 inference).
+    pub fn set_kind(&mut self, kind: tch::Kind) {
+        self.base.set_kind(kind);
+        self.adapt.set_kind(kind);
+    }
+
     fn anchor(&self) -> &'static str {
         match self.encoder {
             Encoder::Bert(_) => "embeddings.word_embeddings.weight",

@@ -124,6 +124,13 @@ impl TchPruner {
         Ok(self)
     }
 
+    /// Runs the model with its weights cast to `kind` (bf16: about twice the fp32 throughput
+    /// on CPUs with AVX512-BF16/AMX and on GPUs; the scores are read back as fp32).
+    pub fn with_kind(mut self, kind: Kind) -> TchPruner {
+        self.model.set_kind(kind);
+        self
+    }
+
     pub fn model(&self) -> &PrunerModel {
         &self.model
     }

@@ -223,3 +223,42 @@ fn minilm_tokenizer_loads_without_built_in_truncation() {
     );
     assert_eq!((tok.cls_id(), tok.sep_id()), (101, 102));
 }
+
+/// bf16 inference (the default on CPUs with AVX512-BF16) tracks fp32: on a tool log, the
+/// shipped model's eviction logits move by little and almost never change sign.
+#[test]
+fn the_shipped_model_in_bf16_tracks_its_fp32_scores() {
+    if minilm_dir().is_none() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
+    let f32p = load_pruner(&dir);
+    let bf16p = load_pruner(&dir).with_kind(tch::Kind::BFloat16);
+    let text = tokenize(&tool_output(200));
+    let a = &f32p.score_texts(&[&text]).unwrap()[0];
+    let b = &bf16p.score_texts(&[&text]).unwrap()[0];
+    let pairs: Vec<(f32, f32)> = a
+        .token_logits
+        .iter()
+        .copied()
+        .zip(b.token_logits.iter().copied())
+        .collect();
+    let n = pairs.len();
+    let max = pairs
+        .iter()
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    let mean = pairs.iter().map(|(x, y)| (x - y).abs()).sum::<f32>() / n as f32;
+    let flips = pairs
+        .iter()
+        .filter(|(x, y)| (*x > 0.0) != (*y > 0.0))
+        .count();
+    eprintln!("{n} tokens: max |d| {max:.3}, mean |d| {mean:.4}, {flips} signs flipped");
+    assert!(n > 1000, "{n} tokens");
+    assert!(mean < 0.05, "mean |f32 - bf16| = {mean}");
+    assert!(max < 0.25, "max |f32 - bf16| = {max}");
+    assert!(
+        flips * 100 <= n,
+        "{flips} of {n} eviction decisions flipped"
+    );
+}

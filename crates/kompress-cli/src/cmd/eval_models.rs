@@ -66,9 +66,12 @@ pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
     })
 }
 
+/// Loads a model as `kompress compress` runs it (`[pruner] dtype = "auto"`).
 fn load(dir: &std::path::Path) -> anyhow::Result<TchPruner> {
-    TchPruner::load(dir, kompress_model::best_device())
-        .with_context(|| format!("loading model {}", dir.display()))
+    let p = TchPruner::load(dir, kompress_model::best_device())
+        .with_context(|| format!("loading model {}", dir.display()))?;
+    let kind = crate::pruners::Dtype::Auto.kind(p.device());
+    Ok(p.with_kind(kind))
 }
 
 /// Loads each distinct directory once; a blend reuses the plain model's cached scores.
