@@ -142,7 +142,7 @@ pub struct ModelSpeedRow {
 }
 
 pub fn model_speed_table(rows: &[ModelSpeedRow]) -> String {
-    let mut s = String::from("| model | device | threads | pieces | pieces/s | MFLOPs/piece | achieved GFLOP/s | GEMM GFLOP/s (same device) | share of GEMM |\n|---|---|---|---|---|---|---|---|---|\n");
+    let mut s = String::from("| model | device | threads | pieces | pieces/s | MFLOPs/piece | achieved GFLOP/s | GEMM GFLOP/s (same device and type) | share of GEMM |\n|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         let _ = writeln!(
             s,

@@ -207,6 +207,8 @@ pub struct ReportSetup<'a> {
     pub rss_sizes: Vec<usize>,
     /// Measures one RSS point (the CLI runs a child process per size).
     pub rss_point: &'a dyn Fn(usize) -> Result<RssPoint, EvalError>,
+    /// The command that regenerates the report (shown in its header).
+    pub command: String,
 }
 
 fn write(path: &Path, s: &str) -> Result<(), EvalError> {
@@ -227,7 +229,12 @@ pub fn full_report(setup: &ReportSetup<'_>, log: &dyn Fn(&str)) -> Result<String
         .collect();
     log("peer: headroom-ai over all cases");
     let peer = peer_outputs(setup.peer.as_ref(), &all_cases);
-    let mut md = format!("# kompress evaluation report\n\n{}\nData: `{}`. Regenerate with `kompress eval --report`.\n\n", machine.stamp(), setup.data.display());
+    let mut md = format!(
+        "# kompress evaluation report\n\n{}\nData: `{}`. Regenerate with:\n\n```\n{}\n```\n\n",
+        machine.stamp(),
+        setup.data.display(),
+        setup.command
+    );
     let mut json = serde_json::Map::new();
     json.insert("machine".into(), serde_json::to_value(&machine)?);
     let mut eval_results = Vec::new();
@@ -333,4 +340,4 @@ pub fn full_report(setup: &ReportSetup<'_>, log: &dyn Fn(&str)) -> Result<String
     Ok(md)
 }
 
-pub const LEGEND: &str = "crit keep: count-aware share of critical span occurrences found byte-exact in the output (stack traces); ordered keep: the same matched in order; line keep: critical lines present whole and byte-exact (CI logs), also with ANSI colour codes stripped on both sides; savings: 1 - o200k tokens out / in, pooled over cases; ms: per case, in-process (the peer: measured inside its Python process). Random and TextRank keep whole lines up to the share of tokens stat-safe kept on the same case; both run without the floor. Every in-process system is rendered by the same rewriter (elision markers included).\n";
+pub const LEGEND: &str = "crit keep: count-aware share of critical span occurrences found byte-exact in the output (stack traces); ordered keep: the same matched in order; line keep: critical lines present whole and byte-exact (CI logs), also with ANSI colour codes stripped on both sides; savings: 1 - o200k tokens out / in, pooled over cases; ms: per case, in-process (the peer: measured inside its Python process). Random and TextRank keep whole lines up to the share of tokens stat-safe kept on the same case; both run without the floor. Every in-process system is rendered by the same rewriter (elision markers included). Learned rows: a model directory scores each case once, and that time is in the first row using it (`learned LABEL + floor`); the rows after it that reuse those scores (the same model without the floor, blends of it) show only their own stages, so see \"Learned pruner speed\" below for the model's cost.\n";

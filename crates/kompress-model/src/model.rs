@@ -77,6 +77,11 @@ impl PrunerModel {
         self.adapt.set_kind(kind);
     }
 
+    /// The type the weights are in (fp32 unless [`PrunerModel::set_kind`] changed it).
+    pub fn kind(&self) -> tch::Kind {
+        self.base.kind()
+    }
+
     fn anchor(&self) -> &'static str {
         match self.encoder {
             Encoder::Bert(_) => "embeddings.word_embeddings.weight",

@@ -22,8 +22,10 @@ pub struct ModelSpeed {
     /// 2 × matmul parameters + 4 × window × hidden × layers (QKᵀ and AV).
     pub flops_per_piece: f64,
     pub achieved_gflops: f64,
-    /// fp32 GEMM (1024³) on the same device and threads, median of 5.
+    /// GEMM (1024³) in the model's type on the same device and threads, median of 5.
     pub gemm_gflops: f64,
+    /// The model's type (`Float`, `BFloat16`).
+    pub kind: String,
 }
 
 /// Forward FLOPs per piece for windows of `window` positions.
@@ -34,10 +36,10 @@ pub fn flops_per_piece(pruner: &TchPruner, window: usize) -> f64 {
     2.0 * params + 4.0 * window as f64 * cfg.hidden_size() as f64 * cfg.num_hidden_layers() as f64
 }
 
-/// Median GFLOP/s of an n×n×n fp32 matrix product.
-pub fn gemm_gflops(device: Device, n: i64) -> f64 {
-    let a = Tensor::randn([n, n], (Kind::Float, device));
-    let b = Tensor::randn([n, n], (Kind::Float, device));
+/// Median GFLOP/s of an n×n×n matrix product in `kind`.
+pub fn gemm_gflops(device: Device, kind: Kind, n: i64) -> f64 {
+    let a = Tensor::randn([n, n], (kind, device));
+    let b = Tensor::randn([n, n], (kind, device));
     let _ = a.matmul(&b);
     let mut rates: Vec<f64> = (0..5)
         .map(|_| {
@@ -77,6 +79,7 @@ pub fn measure(pruner: &TchPruner, docs: &[&TokenizedText]) -> Result<ModelSpeed
         pieces_per_s: rate,
         flops_per_piece: fpp,
         achieved_gflops: rate * fpp / 1e9,
-        gemm_gflops: gemm_gflops(pruner.device(), 1024),
+        gemm_gflops: gemm_gflops(pruner.device(), pruner.model().kind(), 1024),
+        kind: format!("{:?}", pruner.model().kind()),
     })
 }

@@ -76,6 +76,12 @@ fn peer(a: &Args) -> Option<PeerSetup> {
     })
 }
 
+/// This invocation as a shell line (`kompress eval …`), for the report's header.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("kompress {}", args.join(" "))
+}
+
 /// Runs `kompress eval --rss-child N` and reads its JSON line.
 fn rss_point(bytes: usize) -> Result<RssPoint, EvalError> {
     let exe = std::env::current_exe().map_err(|e| EvalError::io("current executable", e))?;
@@ -133,6 +139,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             model_speed,
             rss_sizes: rss_sizes(a.rss_max_mb),
             rss_point: &rss_point,
+            command: command_line(),
         };
         let md = run::full_report(&setup, &|m| eprintln!("kompress eval: {m}"))?;
         print!("{md}");

@@ -131,7 +131,7 @@ pub fn model_speed(
         let s = kompress_model::speed::measure(&load(&m.dir)?, &docs)?;
         rows.push(ModelSpeedRow {
             name: format!("{} ({} KB of eval-split text)", m.label, total / 1000),
-            device: s.device,
+            device: format!("{} {}", s.device, s.kind),
             threads: s.threads,
             pieces: s.pieces,
             pieces_per_s: s.pieces_per_s,
