@@ -8,7 +8,8 @@
 //! the processor waits at most the call's timeout plus [`MARGIN`], then reports
 //! [`KafkaError::TxnStuck`] and replaces the producer: a new producer with the same
 //! transactional id fences the stuck one and aborts its open transaction, and the batch is
-//! processed again. The stuck thread is left to end with the process.
+//! processed again. The stuck thread is left to end with the process. The final synchronous
+//! offset commits at shutdown (processor and memory sink) go through [`call`] as well.
 
 use std::sync::Arc;
 use std::time::Duration;
