@@ -49,26 +49,32 @@ enum Command {
     MemorySink(kompress_kafka::cli::MemorySinkArgs),
 }
 
+impl Command {
+    /// The Kafka commands (they install their own log subscriber).
+    fn is_kafka(&self) -> bool {
+        matches!(
+            self,
+            Command::Stream(_) | Command::Recompress(_) | Command::MemorySink(_)
+        )
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     // `serve` installs its own subscriber ([telemetry]: JSON logs, OpenTelemetry export), the
     // Kafka commands theirs (stderr logs, OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)
-    let _telemetry = match &cli.cmd {
-        Command::Stream(_) | Command::Recompress(_) | Command::MemorySink(_) => {
-            match kompress_kafka::cli::init_telemetry("kompress-stream") {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    eprintln!("kompress: {e}");
-                    std::process::exit(exit::CONFIG);
-                }
+    let _telemetry = if cli.cmd.is_kafka() {
+        match kompress_kafka::cli::init_telemetry("kompress-stream") {
+            Ok(g) => Some(g),
+            Err(e) => {
+                eprintln!("kompress: {e}");
+                std::process::exit(exit::CONFIG);
             }
         }
-        _ => None,
+    } else {
+        None
     };
-    if !matches!(
-        cli.cmd,
-        Command::Serve(_) | Command::Stream(_) | Command::Recompress(_) | Command::MemorySink(_)
-    ) {
+    if !(cli.cmd.is_kafka() || matches!(cli.cmd, Command::Serve(_))) {
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("KOMPRESS_LOG")

@@ -44,14 +44,15 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    /// The tensor type the model runs in on `device`.
-    pub fn kind(self, device: tch::Device) -> tch::Kind {
-        match self {
+    /// `model`, run in this type on its device.
+    pub fn apply(self, model: TchPruner) -> TchPruner {
+        let kind = match self {
             Dtype::F32 => tch::Kind::Float,
             Dtype::Bf16 => tch::Kind::BFloat16,
-            Dtype::Auto if kompress_model::native_bf16(device) => tch::Kind::BFloat16,
+            Dtype::Auto if kompress_model::native_bf16(model.device()) => tch::Kind::BFloat16,
             Dtype::Auto => tch::Kind::Float,
-        }
+        };
+        model.with_kind(kind)
     }
 }
 
@@ -172,9 +173,7 @@ impl PrunerSpec {
         // the default window, or the model's positions when it has fewer
         let window =
             (p.model().config.max_positions() as usize).min(kompress_model::pruner::DEFAULT_WINDOW);
-        let p = p.with_limits(window, self.batch_tokens)?;
-        let kind = self.dtype.kind(p.device());
-        Ok(p.with_kind(kind))
+        Ok(self.dtype.apply(p.with_limits(window, self.batch_tokens)?))
     }
 
     /// Builds the pruner (called on the pipeline's model thread).

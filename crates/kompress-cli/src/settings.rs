@@ -57,6 +57,18 @@ pub fn pipeline_settings(fc: &FileConfig) -> anyhow::Result<PipelineSettings> {
     })
 }
 
+/// Pipeline settings for the long-running commands (`serve`, `stream`, `recompress`): the
+/// flags' pruner, `auto` meaning the statistical one (latency per request, throughput per
+/// partition); the model is opt-in there (`--pruner blend`, `--model DIR`).
+pub fn service_pipeline_settings(flags: &PrunerFlags) -> anyhow::Result<PipelineSettings> {
+    let mut fc = FileConfig::default();
+    flags.apply(&mut fc)?;
+    if fc.pruner.kind == crate::pruners::PrunerKind::Auto {
+        fc.pruner.kind = crate::pruners::PrunerKind::Stat;
+    }
+    pipeline_settings(&fc)
+}
+
 pub fn pipeline(fc: &FileConfig) -> anyhow::Result<Pipeline> {
     Ok(Pipeline::start(pipeline_settings(fc)?)?)
 }

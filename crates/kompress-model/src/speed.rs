@@ -70,6 +70,7 @@ pub fn measure(pruner: &TchPruner, docs: &[&TokenizedText]) -> Result<ModelSpeed
     pruner.score_texts(docs)?;
     let seconds = t.elapsed().as_secs_f64();
     let fpp = flops_per_piece(pruner, window.max(1));
+    let kind = pruner.model().kind();
     let rate = pieces as f64 / seconds.max(1e-9);
     Ok(ModelSpeed {
         device: format!("{:?}", pruner.device()),
@@ -79,7 +80,7 @@ pub fn measure(pruner: &TchPruner, docs: &[&TokenizedText]) -> Result<ModelSpeed
         pieces_per_s: rate,
         flops_per_piece: fpp,
         achieved_gflops: rate * fpp / 1e9,
-        gemm_gflops: gemm_gflops(pruner.device(), pruner.model().kind(), 1024),
-        kind: format!("{:?}", pruner.model().kind()),
+        gemm_gflops: gemm_gflops(pruner.device(), kind, 1024),
+        kind: format!("{kind:?}"),
     })
 }

@@ -1,9 +1,9 @@
 //! [`BlendPruner`]: several pruners scoring the same tokens, their logits averaged with weights,
 //! plus an optional eviction bias added to every token logit. With the gate's
 //! `p = sigmoid(tok - gamma * g(span))` a bias `b` is the same as moving the gate's threshold
-//! from 0.5 to `sigmoid(-b)` for this pruner alone. Each part keeps its own tokenisation of the problem (the learned model's sub-word windows,
-//! the statistical pruner's line analysis); the blend sees only the per-token logits they
-//! return, so any two [`Pruner`]s combine.
+//! from 0.5 to `sigmoid(-b)` for this pruner alone. Each part keeps its own tokenisation of the
+//! problem (the learned model's sub-word windows, the statistical pruner's line analysis); the
+//! blend sees only the per-token logits they return, so any two [`Pruner`]s combine.
 
 use kompress_core::{CoreError, Pruner, PrunerScores, TokenizedText};
 

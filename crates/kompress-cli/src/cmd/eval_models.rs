@@ -33,11 +33,14 @@ fn parse_blend(spec: &str) -> Result<(f32, f32), String> {
         .ok_or_else(|| format!("{spec:?}: expected blend:DIR or blend@WEIGHT,BIAS:DIR"))?;
     let w: f32 = w.parse().map_err(|e| format!("blend weight {w:?}: {e}"))?;
     let b: f32 = b.parse().map_err(|e| format!("blend bias {b:?}: {e}"))?;
-    if !(w > 0.0 && w < 1.0 && b.is_finite()) {
-        return Err(format!(
-            "blend weight must be in (0, 1) and the bias finite, got {w}, {b}"
-        ));
+    // the ranges of `[pruner] blend_weight` / `blend_bias`
+    crate::pruners::PrunerSpec {
+        blend_weight: w,
+        blend_bias: b,
+        ..d
     }
+    .validate()
+    .map_err(|e| e.to_string())?;
     Ok((w, b))
 }
 
@@ -70,8 +73,7 @@ pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
 fn load(dir: &std::path::Path) -> anyhow::Result<TchPruner> {
     let p = TchPruner::load(dir, kompress_model::best_device())
         .with_context(|| format!("loading model {}", dir.display()))?;
-    let kind = crate::pruners::Dtype::Auto.kind(p.device());
-    Ok(p.with_kind(kind))
+    Ok(crate::pruners::Dtype::Auto.apply(p))
 }
 
 /// Loads each distinct directory once; a blend reuses the plain model's cached scores.

@@ -6,8 +6,7 @@
 
 use kompress_kafka::cli::{KafkaCommand, MemorySinkArgs, RecompressArgs, StreamArgs};
 
-use crate::pruners::PrunerKind;
-use crate::settings::{FileConfig, PrunerFlags};
+use crate::settings::{service_pipeline_settings, PrunerFlags};
 
 #[derive(clap::Args, Debug)]
 pub struct Stream {
@@ -25,19 +24,8 @@ pub struct Recompress {
     pub pruner: PrunerFlags,
 }
 
-/// The pipeline settings of a Kafka command: the flags' pruner, `auto` meaning the
-/// statistical one.
-fn pipeline(flags: &PrunerFlags) -> anyhow::Result<kompress_pipeline::PipelineSettings> {
-    let mut fc = FileConfig::default();
-    flags.apply(&mut fc)?;
-    if fc.pruner.kind == PrunerKind::Auto {
-        fc.pruner.kind = PrunerKind::Stat;
-    }
-    crate::settings::pipeline_settings(&fc)
-}
-
 pub fn run_stream(a: Stream) -> anyhow::Result<()> {
-    let settings = pipeline(&a.pruner)?;
+    let settings = service_pipeline_settings(&a.pruner)?;
     Ok(kompress_kafka::cli::run_command_with(
         KafkaCommand::Stream(a.kafka),
         Some(settings),
@@ -45,7 +33,7 @@ pub fn run_stream(a: Stream) -> anyhow::Result<()> {
 }
 
 pub fn run_recompress(a: Recompress) -> anyhow::Result<()> {
-    let settings = pipeline(&a.pruner)?;
+    let settings = service_pipeline_settings(&a.pruner)?;
     Ok(kompress_kafka::cli::run_command_with(
         KafkaCommand::Recompress(Box::new(a.kafka)),
         Some(settings),

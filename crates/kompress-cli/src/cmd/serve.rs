@@ -39,13 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     cfg.validate()?;
     // logs and trace export from [telemetry] and OTEL_* variables; flushed when serve returns
     let _telemetry = kompress_telemetry::init(&cfg.telemetry)?;
-    let mut fc = crate::settings::FileConfig::default();
-    a.pruner.apply(&mut fc)?;
-    if fc.pruner.kind == crate::pruners::PrunerKind::Auto {
-        // per-request latency: the model is opt-in for the service (`--pruner blend`)
-        fc.pruner.kind = crate::pruners::PrunerKind::Stat;
-    }
-    let pipeline = crate::settings::pipeline_settings(&fc)?;
+    let pipeline = crate::settings::service_pipeline_settings(&a.pruner)?;
     actix_rt::System::new().block_on(kompress_serve::run(cfg, pipeline))?;
     Ok(())
 }
