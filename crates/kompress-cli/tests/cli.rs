@@ -1,20 +1,8 @@
 //! The `kompress` binary: round trip through files, documented exit codes, clear messages.
 
-use std::process::{Command, Output};
+mod common;
 
-fn kompress(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    use std::io::Write;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kompress"));
-    cmd.args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("kompress runs");
-    let mut si = child.stdin.take().unwrap();
-    si.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(si);
-    child.wait_with_output().unwrap()
-}
+use common::run;
 
 fn log() -> String {
     let mut s = String::new();
@@ -32,7 +20,7 @@ fn compress_then_restore_through_files_is_byte_exact() {
     let ev = dir.path().join("ev.jsonl");
     let small = dir.path().join("small.log");
     std::fs::write(&input, log()).unwrap();
-    let o = kompress(
+    let o = run(
         &[
             "compress",
             input.to_str().unwrap(),
@@ -41,20 +29,20 @@ fn compress_then_restore_through_files_is_byte_exact() {
             "-o",
             small.to_str().unwrap(),
         ],
-        None,
+        b"",
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let compressed = std::fs::read_to_string(&small).unwrap();
     assert!(compressed.len() < log().len() / 4);
     assert!(compressed.contains("[ERROR] /src/Foo.java:[12,5] cannot find symbol"));
-    let o = kompress(
+    let o = run(
         &[
             "restore",
             small.to_str().unwrap(),
             "--evictions",
             ev.to_str().unwrap(),
         ],
-        None,
+        b"",
     );
     assert!(o.status.success());
     assert_eq!(o.stdout, log().as_bytes());
@@ -62,7 +50,7 @@ fn compress_then_restore_through_files_is_byte_exact() {
 
 #[test]
 fn invalid_utf8_exits_3_naming_offset_and_line() {
-    let o = kompress(&["compress", "-"], Some(b"line one\nbad \xff byte"));
+    let o = run(&["compress", "-"], b"line one\nbad \xff byte");
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("offset 13") && err.contains("line 2"), "{err}");
@@ -70,9 +58,9 @@ fn invalid_utf8_exits_3_naming_offset_and_line() {
 
 #[test]
 fn malformed_json_exits_3_with_line_and_column() {
-    let o = kompress(
+    let o = run(
         &["compress", "--format", "openai", "-"],
-        Some(b"{\"messages\": [\n  {\"role\": \"tool\",, }]}"),
+        b"{\"messages\": [\n  {\"role\": \"tool\",, }]}",
     );
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -81,11 +69,8 @@ fn malformed_json_exits_3_with_line_and_column() {
 
 #[test]
 fn empty_input_exits_3_and_bad_config_exits_4() {
-    assert_eq!(
-        kompress(&["compress", "-"], Some(b"")).status.code(),
-        Some(3)
-    );
-    let o = kompress(&["compress", "--target-ratio", "2", "-"], Some(b"x"));
+    assert_eq!(run(&["compress", "-"], b"").status.code(), Some(3));
+    let o = run(&["compress", "--target-ratio", "2", "-"], b"x");
     assert_eq!(o.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&o.stderr).contains("target_ratio"));
 }
@@ -94,15 +79,15 @@ fn empty_input_exits_3_and_bad_config_exits_4() {
 fn restore_with_records_that_do_not_match_exits_5() {
     let dir = tempfile::tempdir().unwrap();
     let ev = dir.path().join("ev.jsonl");
-    let o = kompress(
+    let o = run(
         &["compress", "--evictions", ev.to_str().unwrap(), "-"],
-        Some(log().as_bytes()),
+        log().as_bytes(),
     );
     assert!(o.status.success());
     let tampered = String::from_utf8(o.stdout).unwrap().replace("ref=", "REF=");
-    let o = kompress(
+    let o = run(
         &["restore", "--evictions", ev.to_str().unwrap(), "-"],
-        Some(tampered.as_bytes()),
+        tampered.as_bytes(),
     );
     assert_eq!(
         o.status.code(),
@@ -116,7 +101,7 @@ fn restore_with_records_that_do_not_match_exits_5() {
 fn restore_from_the_memory_store_is_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mem.db");
-    let o = kompress(
+    let o = run(
         &[
             "compress",
             "--store",
@@ -127,10 +112,10 @@ fn restore_from_the_memory_store_is_byte_exact() {
             "t-1",
             "-",
         ],
-        Some(log().as_bytes()),
+        log().as_bytes(),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = kompress(
+    let o = run(
         &[
             "restore",
             "--from-store",
@@ -141,7 +126,7 @@ fn restore_from_the_memory_store_is_byte_exact() {
             "t-1",
             "-",
         ],
-        Some(&o.stdout),
+        &o.stdout,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(o.stdout, log().as_bytes());

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{base_encoder_installed, kompress, stack_trace};
+use common::{base_encoder_installed, kompress, run, stack_trace};
 
 fn messages() -> serde_json::Value {
     serde_json::json!([
@@ -78,11 +78,8 @@ fn recompress_with_the_blend_compresses_as_compress_does_and_differs_from_the_de
 #[test]
 fn a_kafka_command_given_a_model_that_does_not_load_fails_with_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kompress"))
-        .args(["stream", "--model"])
-        .arg(dir.path().join("no-such-model"))
-        .output()
-        .unwrap();
+    let model = dir.path().join("no-such-model");
+    let out = run(&["stream", "--model", model.to_str().unwrap()], b"");
     assert_eq!(out.status.code(), Some(4), "bad configuration");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pruner.model"), "{err}");

@@ -2,24 +2,15 @@
 //! fixture encoder, then compress with the trained model (alone and blended) and restore
 //! byte-exact; configuration mistakes exit 4 naming the field.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn kompress(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kompress"))
-        .args(args)
-        .output()
-        .expect("kompress runs")
-}
+use common::{kompress, run};
 
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
+/// Runs the binary, which must succeed, and returns its stdout.
+fn ok(args: &[&str]) -> String {
+    String::from_utf8(kompress(args, b"").stdout).unwrap()
 }
 
 fn fixture_encoder() -> String {
@@ -65,14 +56,14 @@ fn round_trip(dir: &Path, extra: &[&str]) -> String {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    ok(&kompress(&args));
+    ok(&args);
     let compressed = std::fs::read_to_string(&out).unwrap();
-    let restored = ok(&kompress(&[
+    let restored = ok(&[
         "restore",
         out.to_str().unwrap(),
         "--evictions",
         ev.to_str().unwrap(),
-    ]));
+    ]);
     assert_eq!(restored, build_log(), "restore(compress(x)) == x");
     compressed
 }
@@ -96,11 +87,8 @@ fn train_relabel_train_then_compress_with_the_model_restores_byte_exact() {
     };
     let r0 = d.join("round0");
     std::fs::write(d.join("r0.json"), settings(&data, &r0, None)).unwrap();
-    let report: serde_json::Value = serde_json::from_str(&ok(&kompress(&[
-        "train",
-        d.join("r0.json").to_str().unwrap(),
-    ])))
-    .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["train", d.join("r0.json").to_str().unwrap()])).unwrap();
     assert!(report.is_object(), "train prints its JSON report");
     assert!(r0.join("adapter_config.json").is_file());
     assert!(r0.join("lora.safetensors").is_file());
@@ -109,15 +97,12 @@ fn train_relabel_train_then_compress_with_the_model_restores_byte_exact() {
     let relabelled = d.join("relabelled.jsonl");
     let rel = serde_json::json!({"model_dir": r0, "data": [data], "out": relabelled});
     std::fs::write(d.join("rel.json"), rel.to_string()).unwrap();
-    let report: serde_json::Value = serde_json::from_str(&ok(&kompress(&[
-        "relabel",
-        d.join("rel.json").to_str().unwrap(),
-    ])))
-    .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["relabel", d.join("rel.json").to_str().unwrap()])).unwrap();
     assert_eq!(report["relabelled"], 2, "{report}");
     let r1 = d.join("round1");
     std::fs::write(d.join("r1.json"), settings(&relabelled, &r1, Some(&r0))).unwrap();
-    ok(&kompress(&["train", d.join("r1.json").to_str().unwrap()]));
+    ok(&["train", d.join("r1.json").to_str().unwrap()]);
 
     let out = round_trip(d, &["--model", r1.to_str().unwrap()]);
     assert!(
@@ -129,7 +114,7 @@ fn train_relabel_train_then_compress_with_the_model_restores_byte_exact() {
 
 #[test]
 fn a_missing_model_directory_exits_4_naming_the_field() {
-    let o = kompress(&["compress", "--model", "/nonexistent/model", "-"]);
+    let o = run(&["compress", "--model", "/nonexistent/model", "-"], b"");
     assert_eq!(
         o.status.code(),
         Some(4),
@@ -144,7 +129,7 @@ fn malformed_train_settings_exit_4_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.json");
     std::fs::write(&p, r#"{"data": [], "stepz": 3}"#).unwrap();
-    let o = kompress(&["train", p.to_str().unwrap()]);
+    let o = run(&["train", p.to_str().unwrap()], b"");
     assert_eq!(
         o.status.code(),
         Some(4),

@@ -1,11 +1,12 @@
-//! What the pruner tests share: running the binary, the base encoder check, a stack trace the
+//! What the binary's tests share: running it, the base encoder check, a stack trace the
 //! statistical and learned pruners disagree on.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn kompress(args: &[&str], stdin: &[u8]) -> Output {
+/// Runs the `kompress` binary with `stdin` as its input, whatever its exit status.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kompress"))
         .args(args)
@@ -15,7 +16,12 @@ pub fn kompress(args: &[&str], stdin: &[u8]) -> Output {
         .spawn()
         .expect("kompress runs");
     child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let o = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// [`run`], which must succeed.
+pub fn kompress(args: &[&str], stdin: &[u8]) -> Output {
+    let o = run(args, stdin);
     assert!(
         o.status.success(),
         "kompress {args:?} exit {:?}: {}",
