@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::held::held_pipeline;
 use common::*;
 use kompress_serve::ServeConfig;
 use serde_json::json;
@@ -161,20 +162,39 @@ async fn saturated_service_answers_429_at_once() {
 
 #[actix_web::test]
 async fn shutdown_drains_a_request_in_flight() {
-    let b = serve(ServeConfig::default());
+    let (pipeline, gate) = held_pipeline();
+    let b = serve_with(
+        ServeConfig {
+            shutdown_timeout_secs: 30,
+            ..Default::default()
+        },
+        pipeline,
+    );
     let u = url(&b, "/v1/compress");
     let body = json!({"text": tool_log(5)}).to_string();
     let req = actix_web::rt::spawn(async move { post(&u, body).await });
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
-    b.handle.stop(true).await;
-    let (s, _) = req.await.unwrap();
-    assert_eq!(s, 200, "the request that was in flight completes");
+    gate.entered().await;
+    let handle = b.handle.clone();
+    let stopping = actix_web::rt::spawn(async move { handle.stop(true).await });
+    let health = url(&b, "/healthz");
+    let refused_by = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while awc::Client::default().get(&health).send().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < refused_by,
+            "a stopping server still accepts connections"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    gate.release();
+    let (s, v) = req.await.unwrap();
+    assert_eq!(s, 200, "the request that was in flight completes: {v}");
     assert!(
-        awc::Client::default()
-            .get(url(&b, "/healthz"))
-            .send()
-            .await
-            .is_err(),
+        v["tokens_after"].as_u64().unwrap() < v["tokens_before"].as_u64().unwrap(),
+        "{v}"
+    );
+    stopping.await.unwrap();
+    assert!(
+        awc::Client::default().get(&health).send().await.is_err(),
         "new connections are refused"
     );
 }

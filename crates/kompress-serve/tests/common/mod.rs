@@ -2,6 +2,8 @@
 //! records what it received, and a compressible tool output.
 #![allow(dead_code)]
 
+pub mod held;
+
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -18,15 +20,20 @@ pub fn pipeline() -> Pipeline {
 
 /// Binds the service on a free loopback port and runs it on the current actix system.
 pub fn serve(mut cfg: ServeConfig) -> Served {
+    cfg.shutdown_timeout_secs = 1;
+    serve_with(cfg, pipeline())
+}
+
+/// As `serve`, on a pipeline of the caller's, keeping the config's shutdown timeout.
+pub fn serve_with(mut cfg: ServeConfig, pipeline: Pipeline) -> Served {
     cfg.listen = "127.0.0.1:0".into();
     cfg.workers = 1;
-    cfg.shutdown_timeout_secs = 1;
     let Bound {
         server,
         handle,
         addr,
         state,
-    } = kompress_serve::bind(kompress_serve::state(cfg, pipeline()).expect("state")).expect("bind");
+    } = kompress_serve::bind(kompress_serve::state(cfg, pipeline).expect("state")).expect("bind");
     actix_web::rt::spawn(server);
     Served {
         handle,
