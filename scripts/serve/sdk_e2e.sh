@@ -10,8 +10,10 @@ PY=${PY:-.venv/bin/python}
 cargo build -q -p kompress-serve --example serve
 BIN="${CARGO_TARGET_DIR:-target}/debug/examples/serve"
 WORK=$(mktemp -d)
-UP_PORT=${UP_PORT:-18791}
-KP_PORT=${KP_PORT:-18792}
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+UP_PORT=${UP_PORT:-$(free_port)}
+KP_PORT=${KP_PORT:-$(free_port)}
+while [ "$KP_PORT" = "$UP_PORT" ]; do KP_PORT=$(free_port); done
 export FAKE_LOG="$WORK/upstream.jsonl"
 cat > "$WORK/serve.toml" <<TOML
 listen = "127.0.0.1:$KP_PORT"
@@ -25,8 +27,13 @@ UP_PID=$!
 "$BIN" "$WORK/serve.toml" > "$WORK/serve.out" 2>&1 &
 KP_PID=$!
 trap 'kill $UP_PID $KP_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$KP_PORT/readyz" >/dev/null && grep -q ready "$WORK/upstream.out" && break
+ready() { curl -sf "http://127.0.0.1:$KP_PORT/readyz" >/dev/null && grep -q ready "$WORK/upstream.out"; }
+for _ in $(seq 600); do
+  ready && break
+  for pid in $UP_PID $KP_PID; do
+    kill -0 "$pid" 2>/dev/null || { echo "sdk e2e: a server exited:"; cat "$WORK/upstream.out" "$WORK/serve.out"; exit 1; }
+  done
   sleep 0.1
 done
+ready || { echo "sdk e2e: servers not ready after 60 s"; cat "$WORK/upstream.out" "$WORK/serve.out"; exit 1; }
 KOMPRESS_URL="http://127.0.0.1:$KP_PORT" "$PY" -m pytest -q tests/proxy_sdk
