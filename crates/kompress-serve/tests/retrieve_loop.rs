@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::sync::Mutex;
-
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
+use common::scripted::{self, first_handle, Script};
 use common::*;
 use serde_json::{json, Value};
 
@@ -18,16 +17,6 @@ enum Step {
     Mixed,
     /// A plain assistant answer.
     Final,
-}
-
-struct Script {
-    steps: Vec<Step>,
-    got: Mutex<Vec<String>>,
-}
-
-fn first_handle(body: &str) -> String {
-    let at = body.find("ref=").expect("the request carries a marker");
-    body[at + 4..at + 12].to_string()
 }
 
 fn reply(step: Step, anthropic: bool, n: usize, body: &str) -> Value {
@@ -63,49 +52,22 @@ fn reply(step: Step, anthropic: bool, n: usize, body: &str) -> Value {
     }
 }
 
-async fn scripted(req: HttpRequest, body: web::Bytes, s: web::Data<Script>) -> HttpResponse {
-    let text = String::from_utf8(body.to_vec()).unwrap();
-    let n = {
-        let mut got = s.got.lock().unwrap();
-        got.push(text.clone());
-        got.len() - 1
-    };
-    let step = s.steps[n.min(s.steps.len() - 1)];
+/// A JSON answer per step (OpenAI or Anthropic by the request's path).
+fn json_reply(
+    _: &Script<Step>,
+    req: &HttpRequest,
+    step: Step,
+    n: usize,
+    body: &str,
+) -> HttpResponse {
     let anthropic = req.path() == "/v1/messages";
     HttpResponse::Ok()
         .insert_header(("x-upstream", "scripted"))
-        .json(reply(step, anthropic, n, &text))
+        .json(reply(step, anthropic, n, body))
 }
 
-/// A real HTTP server answering by `steps`; returns its URL and the bodies it received.
-fn scripted_upstream(steps: Vec<Step>) -> (String, web::Data<Script>) {
-    let data = web::Data::new(Script {
-        steps,
-        got: Mutex::default(),
-    });
-    let d = data.clone();
-    let srv = HttpServer::new(move || {
-        App::new()
-            .app_data(d.clone())
-            .default_service(web::to(scripted))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind upstream");
-    let addr = srv.addrs()[0];
-    actix_web::rt::spawn(srv.run());
-    (format!("http://{addr}"), data)
-}
-
-fn served(steps: Vec<Step>, rounds: u32) -> (Served, web::Data<Script>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let (up, script) = scripted_upstream(steps);
-    let mut cfg = proxy_config(&up);
-    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
-        dir.path().join("mem.db"),
-    ));
-    cfg.proxy.retrieve_max_rounds = rounds;
-    (serve(cfg), script, dir)
+fn served(steps: Vec<Step>, rounds: u32) -> (Served, web::Data<Script<Step>>, tempfile::TempDir) {
+    scripted::served(steps, json_reply, rounds)
 }
 
 async fn post(b: &Served, path: &str, body: String) -> (u16, Value) {

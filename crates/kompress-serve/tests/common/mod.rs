@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod held;
+pub mod scripted;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,15 +1,15 @@
 //! A scripted fake upstream that streams SSE: OpenAI Chat Completions chunks or Anthropic
 //! Messages events, per step of a script, cut into 61-byte pieces so events and lines arrive
-//! split across reads. It records every request body and every stream it sent.
+//! split across reads. Through common/scripted.rs it records every request body and every
+//! stream it sent.
 #![allow(dead_code)]
 
-use std::sync::Mutex;
-
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::common::{proxy_config, serve, Served};
+pub use crate::common::scripted::{first_handle, Script};
+use crate::common::{scripted, Served};
 
 /// What the scripted upstream streams for its n-th request (the last step repeats).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,19 +28,6 @@ pub enum Step {
     TextThenSilence,
     /// A retrieve call, then the start of the client's own `logs` tool, then silence.
     MixedThenSilence,
-}
-
-pub struct Script {
-    steps: Vec<Step>,
-    /// The request bodies received, in order.
-    pub got: Mutex<Vec<String>>,
-    /// The streams sent back, in order (whole, before any cut or silence).
-    pub sent: Mutex<Vec<String>>,
-}
-
-pub fn first_handle(body: &str) -> String {
-    let at = body.find("ref=").expect("the request carries a marker");
-    body[at + 4..at + 12].to_string()
 }
 
 pub fn sse(name: Option<&str>, data: &Value) -> String {
@@ -194,15 +181,16 @@ pub fn anthropic_stream(step: Step, n: usize, handle: &str) -> String {
     s + &an("message_stop", json!({}))
 }
 
-pub async fn scripted(req: HttpRequest, body: web::Bytes, s: web::Data<Script>) -> HttpResponse {
-    let text = String::from_utf8(body.to_vec()).unwrap();
-    let n = {
-        let mut got = s.got.lock().unwrap();
-        got.push(text.clone());
-        got.len() - 1
-    };
-    let step = s.steps[n.min(s.steps.len() - 1)];
-    let handle = first_handle(&text);
+/// Streams the step's events (OpenAI or Anthropic by the request's path) and records the
+/// whole stream in `sent`.
+fn stream_reply(
+    s: &Script<Step>,
+    req: &HttpRequest,
+    step: Step,
+    n: usize,
+    text: &str,
+) -> HttpResponse {
+    let handle = first_handle(text);
     let stream = if req.path() == "/v1/messages" {
         anthropic_stream(step, n, &handle)
     } else {
@@ -231,28 +219,9 @@ pub async fn scripted(req: HttpRequest, body: web::Bytes, s: web::Data<Script>) 
     }
 }
 
-pub fn served(steps: Vec<Step>, rounds: u32) -> (Served, web::Data<Script>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let script = web::Data::new(Script {
-        steps,
-        got: Mutex::default(),
-        sent: Mutex::default(),
-    });
-    let d = script.clone();
-    let srv = HttpServer::new(move || {
-        App::new()
-            .app_data(d.clone())
-            .default_service(web::to(scripted))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind upstream");
-    let up = format!("http://{}", srv.addrs()[0]);
-    actix_web::rt::spawn(srv.run());
-    let mut cfg = proxy_config(&up);
-    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
-        dir.path().join("mem.db"),
-    ));
-    cfg.proxy.retrieve_max_rounds = rounds;
-    (serve(cfg), script, dir)
+pub fn served(
+    steps: Vec<Step>,
+    rounds: u32,
+) -> (Served, web::Data<Script<Step>>, tempfile::TempDir) {
+    scripted::served(steps, stream_reply, rounds)
 }
