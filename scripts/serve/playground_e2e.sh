@@ -24,7 +24,7 @@ printf 'listen = "127.0.0.1:%s"\n' "$PORT" > "$WORK/serve.toml"
 "$BIN" "$WORK/serve.toml" > "$WORK/serve.out" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 150); do
+for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
     kill -0 $PID 2>/dev/null || { echo "playground e2e: the service exited:"; cat "$WORK/serve.out"; exit 1; }
     sleep 0.1
@@ -32,5 +32,5 @@ done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "playground e2e: service not ready"; cat "$WORK/serve.out"; exit 1; }
 export KOMPRESS_URL="http://127.0.0.1:$PORT" REQUIRE_BROWSER=1
 export SCREENSHOT="${SCREENSHOT:-${TMPDIR:-/tmp}/kompress-playground.png}"
-timeout 90 node tests/playground/playground.test.mjs
+timeout 180 node tests/playground/playground.test.mjs
 echo "playground e2e: done in $((SECONDS - t0)) s"

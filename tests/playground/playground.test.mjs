@@ -29,13 +29,13 @@ const t0 = Date.now();
 // flags from the machine notes: no background traffic to hosts this sandbox cannot reach
 const browser = await chromium.launch({
   executablePath: exe,
-  timeout: 20_000,
+  timeout: 60_000,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   const external = [];
   page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
   await page.goto(url + '/');
