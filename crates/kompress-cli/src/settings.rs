@@ -111,3 +111,42 @@ impl PrunerFlags {
         fc.pruner.validate()
     }
 }
+
+/// The compression flags of the commands that compress text (`compress`, `score`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CompressionFlags {
+    /// safe | ultra. Overrides `[compression] mode`.
+    #[arg(long)]
+    pub mode: Option<kompress_core::Mode>,
+    /// Fraction of tokens to keep, in (0, 1].
+    #[arg(long)]
+    pub target_ratio: Option<f32>,
+    /// Elide without `[…N lines, ref=…]` markers (restore still works from the records).
+    #[arg(long)]
+    pub no_markers: bool,
+    /// Keep ANSI colour codes.
+    #[arg(long)]
+    pub keep_ansi: bool,
+    /// Compress even texts shorter than this many bytes (default 256).
+    #[arg(long)]
+    pub min_bytes: Option<usize>,
+}
+
+impl CompressionFlags {
+    /// Lays the flags over `[compression]` and checks the result.
+    pub fn apply(&self, c: &mut CompressionConfig) -> anyhow::Result<()> {
+        if let Some(m) = self.mode {
+            c.mode = m;
+        }
+        if self.target_ratio.is_some() {
+            c.target_ratio = self.target_ratio;
+        }
+        if let Some(m) = self.min_bytes {
+            c.min_bytes = m;
+        }
+        c.markers &= !self.no_markers;
+        c.strip_ansi &= !self.keep_ansi;
+        c.validate()?;
+        Ok(())
+    }
+}

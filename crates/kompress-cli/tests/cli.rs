@@ -75,6 +75,50 @@ fn empty_input_exits_3_and_bad_config_exits_4() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("target_ratio"));
 }
 
+/// The o200k savings cell of `kompress score`'s ALL row.
+fn score_savings(out: &[u8]) -> f64 {
+    let table = String::from_utf8_lossy(out);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| kompress | ALL |"))
+        .unwrap_or_else(|| panic!("no ALL row in {table}"));
+    row.split('|').nth(8).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn score_takes_the_compression_flags_of_compress() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("one.jsonl");
+    let case = serde_json::json!({"id": "c1", "source": "maven", "text": log(),
+        "critical_spans": ["/src/Foo.java:[12,5]"]});
+    std::fs::write(&data, format!("{case}\n")).unwrap();
+    let score = |flags: &[&str]| {
+        let mut args = vec![
+            "score",
+            "--pruner",
+            "stat",
+            "--data",
+            data.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        run(&args, b"")
+    };
+    let o = score(&["--target-ratio", "2"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("target_ratio"));
+
+    let with_markers = score(&[]);
+    let without = score(&["--no-markers", "--keep-ansi", "--min-bytes", "0"]);
+    for o in [&with_markers, &without] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("| ALL | 1 | 1.000 |"));
+    }
+    assert!(
+        score_savings(&without.stdout) > score_savings(&with_markers.stdout),
+        "--no-markers drops the markers' tokens"
+    );
+}
+
 #[test]
 fn restore_with_records_that_do_not_match_exits_5() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use kompress_core::{Format, Mode};
+use kompress_core::Format;
 use kompress_pipeline::CompressRequest;
 
 use crate::settings;
@@ -17,21 +17,8 @@ pub struct Args {
     /// text | openai | anthropic | auto (JSON transcripts).
     #[arg(long, default_value = "text")]
     format: Format,
-    /// safe | ultra.
-    #[arg(long)]
-    mode: Option<Mode>,
-    /// Fraction of tokens to keep, in (0, 1].
-    #[arg(long)]
-    target_ratio: Option<f32>,
-    /// Elide without `[…N lines, ref=…]` markers (restore still works from the records).
-    #[arg(long)]
-    no_markers: bool,
-    /// Keep ANSI colour codes.
-    #[arg(long)]
-    keep_ansi: bool,
-    /// Compress even texts shorter than this many bytes (default 256).
-    #[arg(long)]
-    min_bytes: Option<usize>,
+    #[command(flatten)]
+    pub compression: settings::CompressionFlags,
     /// Write eviction records here (JSON Lines); needed for `kompress restore`.
     #[arg(long)]
     evictions: Option<PathBuf>,
@@ -61,19 +48,7 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut fc = settings::load(a.config.as_deref())?;
     a.pruner.apply(&mut fc)?;
-    let c = &mut fc.compression;
-    if let Some(m) = a.mode {
-        c.mode = m;
-    }
-    if a.target_ratio.is_some() {
-        c.target_ratio = a.target_ratio;
-    }
-    if let Some(m) = a.min_bytes {
-        c.min_bytes = m;
-    }
-    c.markers &= !a.no_markers;
-    c.strip_ansi &= !a.keep_ansi;
-    c.validate()?;
+    a.compression.apply(&mut fc.compression)?;
     let input = super::read_input(&a.input)?;
     let id = a.id.clone().unwrap_or_else(|| {
         use sha2::Digest;

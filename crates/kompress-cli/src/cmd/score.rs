@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use kompress_core::{Format, Mode};
+use kompress_core::Format;
 use kompress_pipeline::CompressRequest;
 use serde::Deserialize;
 
@@ -25,12 +25,8 @@ pub struct Args {
     /// eval | train | all (a case is in eval when sha256(id) % 3 == 0).
     #[arg(long, default_value = "all")]
     split: String,
-    #[arg(long)]
-    mode: Option<Mode>,
-    #[arg(long)]
-    target_ratio: Option<f32>,
-    #[arg(long)]
-    no_markers: bool,
+    #[command(flatten)]
+    pub compression: settings::CompressionFlags,
     /// Also write {"id", "out"} lines for ../shared/data/kscore.py --outputs.
     #[arg(long)]
     outputs: Option<PathBuf>,
@@ -88,14 +84,7 @@ fn ratio(a: (usize, usize)) -> String {
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut fc = settings::load(a.config.as_deref())?;
     a.pruner.apply(&mut fc)?;
-    if let Some(m) = a.mode {
-        fc.compression.mode = m;
-    }
-    if a.target_ratio.is_some() {
-        fc.compression.target_ratio = a.target_ratio;
-    }
-    fc.compression.markers &= !a.no_markers;
-    fc.compression.validate()?;
+    a.compression.apply(&mut fc.compression)?;
     let f =
         std::fs::File::open(&a.data).with_context(|| format!("opening {}", a.data.display()))?;
     let mut cases = Vec::new();
