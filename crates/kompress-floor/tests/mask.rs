@@ -100,3 +100,22 @@ fn token_bits_cover_many_words() {
     assert_eq!(m.token_bits.len(), doc.tokens.len().div_ceil(32));
     assert_eq!(m.forced_token_count(), 100, "every `wNx` word and no space");
 }
+
+#[test]
+fn a_commit_header_forces_its_line_and_a_sha_elsewhere_does_not() {
+    let f = Floor::embedded_default();
+    let sha = "1370c410662bfb24e47647745f78b7f1f73a72e3";
+    let text = format!(
+        "commit {sha} (HEAD -> main)\nAuthor: A <a@example.com>\n\n    reverts commit {sha}\n\x1b[33mcommit {sha}\x1b[m\ncommit 1370c41 is short\n"
+    );
+    let doc = common::tokenize(&text);
+    let m = f.mask(&doc);
+    assert_eq!(m.line_forced, [true, false, false, false, true, false]);
+    let headers: Vec<&str> = common::hits(&f, &text)
+        .into_iter()
+        .filter(|(c, _)| *c == "commit_header")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(headers.len(), 2, "{headers:?}");
+    assert!(headers[0].starts_with("commit ") && headers[0].ends_with(sha));
+}
