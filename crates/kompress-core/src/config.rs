@@ -9,10 +9,12 @@ use crate::CoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
-    /// Evict whole low-value lines and runs; never rewrite what is kept.
+    /// Evict whole low-value lines (a run of them becomes one marker); a kept line stays whole,
+    /// byte for byte.
     #[default]
     Safe,
-    /// Safe, plus folding of repeated line templates into one template line and parameters.
+    /// Safe, plus cutting low-value token runs out of kept lines (`[…ref=…]`) and folding of
+    /// repeated line templates into one template line and parameters.
     Ultra,
 }
 

@@ -92,7 +92,8 @@ pub fn widen_spans(mask: &FloorMask, keep: &mut [u8]) {
     }
 }
 
-/// The rewriter: plan lines, find ultra folds among plain kept lines, render.
+/// The rewriter: plan lines (cut inside lines in ultra mode only), find ultra folds among
+/// plain kept lines, render.
 pub fn rewrite(
     doc: &TokenizedText,
     keep: &[u8],
@@ -100,7 +101,14 @@ pub fn rewrite(
     in_block: &[bool],
     cfg: &CompressionConfig,
 ) -> Rewritten {
-    let plan = plan_lines(doc, keep, &mask.line_forced, cfg.markers);
+    // safe mode keeps or evicts whole lines; ultra may also cut runs out of kept lines
+    let plan = plan_lines(
+        doc,
+        keep,
+        &mask.line_forced,
+        cfg.markers,
+        cfg.mode == Mode::Ultra,
+    );
     let folds = if cfg.mode == Mode::Ultra {
         let foldable: Vec<bool> = (0..doc.lines.len())
             .map(|li| {

@@ -25,12 +25,14 @@ fn is_content(k: TokenKind) -> bool {
 
 /// Decides each line's state from the per-token keep mask (1 = keep) and the lines the floor
 /// forces. Blank lines go only when they sit between evicted lines. With markers on, a run of
-/// evicted lines cheaper than its marker is kept instead.
+/// evicted lines cheaper than its marker is kept instead. Without `partial` (safe mode) a line
+/// that keeps any token is kept whole: lines are kept or evicted, never cut.
 pub fn plan_lines(
     doc: &TokenizedText,
     keep: &[u8],
     line_forced: &[bool],
     markers: bool,
+    partial: bool,
 ) -> LinePlan {
     let n = doc.lines.len();
     let mut states: Vec<Option<LineState>> = Vec::with_capacity(n);
@@ -49,7 +51,7 @@ pub fn plan_lines(
         states.push(match (content, kept) {
             (0, _) => None,
             (_, 0) => Some(LineState::Evict),
-            (c, k) if c == k => Some(LineState::Keep),
+            (c, k) if c == k || !partial => Some(LineState::Keep),
             _ => Some(LineState::Partial),
         });
     }
@@ -112,8 +114,14 @@ mod tests {
     fn short_runs_are_not_worth_a_marker() {
         let d = tokenize("keep this line\nx\nkeep this too\n");
         let k = keep_lines(&d, &[true, false, true]);
-        assert_eq!(plan_lines(&d, &k, &[], true).states[1], LineState::Keep);
-        assert_eq!(plan_lines(&d, &k, &[], false).states[1], LineState::Evict);
+        assert_eq!(
+            plan_lines(&d, &k, &[], true, true).states[1],
+            LineState::Keep
+        );
+        assert_eq!(
+            plan_lines(&d, &k, &[], false, true).states[1],
+            LineState::Evict
+        );
     }
 
     #[test]
@@ -122,7 +130,7 @@ mod tests {
         let t = format!("head\n{long}\n\n{long}\n\ntail\n");
         let d = tokenize(t.as_str());
         let k = keep_lines(&d, &[true, false, false, false, false, true]);
-        let s = plan_lines(&d, &k, &[], true).states;
+        let s = plan_lines(&d, &k, &[], true, true).states;
         assert_eq!(
             s,
             [
@@ -137,9 +145,31 @@ mod tests {
     }
 
     #[test]
+    fn a_line_keeping_some_tokens_is_cut_only_when_partial_lines_are_allowed() {
+        let d = tokenize("let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();\n");
+        let k: Vec<u8> = (0..d.tokens.len()).map(|i| u8::from(i < 4)).collect();
+        assert_eq!(
+            plan_lines(&d, &k, &[], true, false).states,
+            [LineState::Keep]
+        );
+        assert_eq!(
+            plan_lines(&d, &k, &[], true, true).states,
+            [LineState::Partial]
+        );
+        let none = vec![0u8; d.tokens.len()];
+        assert_eq!(
+            plan_lines(&d, &none, &[], false, false).states,
+            [LineState::Evict]
+        );
+    }
+
+    #[test]
     fn forced_lines_are_kept_whole() {
         let d = tokenize("error[E0308]: mismatched types in a long enough line here\n");
         let k = vec![0u8; d.tokens.len()];
-        assert_eq!(plan_lines(&d, &k, &[true], true).states, [LineState::Keep]);
+        assert_eq!(
+            plan_lines(&d, &k, &[true], true, true).states,
+            [LineState::Keep]
+        );
     }
 }

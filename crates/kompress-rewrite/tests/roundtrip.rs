@@ -33,7 +33,8 @@ fn check(text: &str, seed: u64, markers: bool, ultra: bool) -> Result<(), TestCa
             u8::from(!(seed.wrapping_mul(i as u64 + 7) ^ t.line as u64).is_multiple_of(3))
         })
         .collect();
-    let plan = plan_lines(&doc, &keep, &[], markers);
+    // as the pipeline plans: partial lines in ultra mode only
+    let plan = plan_lines(&doc, &keep, &[], markers, ultra);
     let folds = if ultra {
         let foldable: Vec<bool> = plan
             .states
@@ -81,7 +82,7 @@ fn fold_summary_keeps_every_parameter_byte_exact() {
     let folds = find_folds(&doc, &[true, true, true, false]);
     assert_eq!(folds.len(), 1);
     let keep = vec![1u8; doc.tokens.len()];
-    let plan = plan_lines(&doc, &keep, &[], true);
+    let plan = plan_lines(&doc, &keep, &[], true, true);
     let r = render(
         &doc,
         &plan,
