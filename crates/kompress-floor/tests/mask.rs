@@ -119,3 +119,20 @@ fn a_commit_header_forces_its_line_and_a_sha_elsewhere_does_not() {
     assert_eq!(headers.len(), 2, "{headers:?}");
     assert!(headers[0].starts_with("commit ") && headers[0].ends_with(sha));
 }
+
+#[test]
+fn a_rustc_location_arrow_and_a_pytest_header_force_their_lines() {
+    let f = Floor::embedded_default();
+    let text =
+        "error[E0308]: mismatched types\n --> src/main.rs:6:21\n  |\nthe arrow --> here is prose\n\
+        ______________________________ test_parse ______________________________\n\
+        _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _\n";
+    let doc = common::tokenize(text);
+    let m = f.mask(&doc);
+    assert_eq!(m.line_forced, [true, true, false, false, true, false]);
+    let cats: Vec<&str> = common::hits(&f, text).into_iter().map(|(c, _)| c).collect();
+    assert!(
+        cats.contains(&"diagnostic_arrow") && cats.contains(&"test_header"),
+        "{cats:?}"
+    );
+}
