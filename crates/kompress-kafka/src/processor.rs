@@ -387,20 +387,12 @@ impl Loop {
     /// Final commit for at-least-once (exactly-once committed inside each transaction), then
     /// leave the group so partitions move at once.
     async fn finish(&mut self, ok: bool) {
-        let c = self.shared.consumer.clone();
         let alo = self.shared.cfg.processing.delivery == Delivery::AtLeastOnce;
-        // a synchronous commit waits for the group coordinator: bounded like the
-        // transactional calls (after a session timeout the group has moved on anyway)
-        let bound = Duration::from_millis(self.shared.cfg.kafka.session_timeout_ms);
-        let _ = crate::txn::call("final_commit", bound, move || {
-            if ok && alo {
-                if let Err(e) = c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
-                    tracing::debug!("final commit: {e}");
-                }
-            }
-            c.unsubscribe();
-            Ok(())
-        })
+        crate::txn::leave_group(
+            self.shared.consumer.clone(),
+            ok && alo,
+            self.shared.cfg.kafka.session_timeout_ms,
+        )
         .await;
         let _ = self.shared.producer.flush(Duration::from_secs(5));
     }

@@ -9,11 +9,13 @@
 //! [`KafkaError::TxnStuck`] and replaces the producer: a new producer with the same
 //! transactional id fences the stuck one and aborts its open transaction, and the batch is
 //! processed again. The stuck thread is left to end with the process. The final synchronous
-//! offset commits at shutdown (processor and memory sink) go through [`call`] as well.
+//! offset commits at shutdown (processor and memory sink) go through [`call`] as well
+//! ([`leave_group`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::{KafkaError as RdError, KafkaResult};
 
 use crate::KafkaError;
@@ -96,6 +98,27 @@ pub(crate) async fn call_retrying(
             r => return r,
         }
     }
+}
+
+/// Leaves the consumer group at shutdown, committing the consumer's offsets synchronously
+/// first when `commit`. The commit waits for the group coordinator, so it runs under the same
+/// watchdog, bounded by the session timeout (after it the group has moved on anyway).
+pub(crate) async fn leave_group<C: ConsumerContext + 'static>(
+    consumer: Arc<StreamConsumer<C>>,
+    commit: bool,
+    session_timeout_ms: u64,
+) {
+    let bound = Duration::from_millis(session_timeout_ms);
+    let _ = call("final_commit", bound, move || {
+        if commit {
+            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                tracing::debug!("final commit: {e}");
+            }
+        }
+        consumer.unsubscribe();
+        Ok(())
+    })
+    .await;
 }
 
 #[cfg(test)]

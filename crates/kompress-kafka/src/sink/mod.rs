@@ -206,20 +206,7 @@ pub async fn run_sink_with_store(
         batch_delay,
     });
     let res = sink_loop(&shared, shutdown).await;
-    let ok = res.is_ok();
-    let c = consumer.clone();
-    // bounded: a synchronous commit can wait for a lost group coordinator (see txn.rs)
-    let bound = Duration::from_millis(shared.cfg.kafka.session_timeout_ms);
-    let _ = crate::txn::call("final_commit", bound, move || {
-        if ok {
-            if let Err(e) = c.commit_consumer_state(CommitMode::Sync) {
-                tracing::debug!("final commit: {e}");
-            }
-        }
-        c.unsubscribe();
-        Ok(())
-    })
-    .await;
+    crate::txn::leave_group(consumer, res.is_ok(), shared.cfg.kafka.session_timeout_ms).await;
     let _ = shared.producer.flush(Duration::from_secs(5));
     res
 }
