@@ -162,7 +162,7 @@ async fn saturated_service_answers_429_at_once() {
 
 #[actix_web::test]
 async fn shutdown_drains_a_request_in_flight() {
-    let (pipeline, gate) = held_pipeline();
+    let (pipeline, mut gate) = held_pipeline();
     let b = serve_with(
         ServeConfig {
             shutdown_timeout_secs: 30,

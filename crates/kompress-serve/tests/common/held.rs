@@ -1,19 +1,20 @@
 //! A pipeline whose pruner stops inside its first batch until the test lets it go, so that a
 //! test can act while a request is certainly in flight (no sleeps, no timing guesses).
 
-use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Duration;
 
 use kompress_core::{CoreError, Pruner, PrunerScores, TokenizedText};
 use kompress_pipeline::{Pipeline, PipelineSettings};
 use kompress_stat::{StatConfig, StatPruner};
+use tokio::sync::oneshot;
 
 /// How long either side waits for the other before the test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
 struct HeldPruner {
     inner: StatPruner,
-    hold: Option<(Sender<()>, Receiver<()>)>,
+    hold: Option<(oneshot::Sender<()>, Receiver<()>)>,
 }
 
 impl Pruner for HeldPruner {
@@ -32,23 +33,17 @@ impl Pruner for HeldPruner {
 
 /// The test's side: learn that the first batch is held, then let it go.
 pub struct Gate {
-    entered: Receiver<()>,
+    entered: oneshot::Receiver<()>,
     release: Sender<()>,
 }
 
 impl Gate {
     /// Returns once the pruner holds its first batch.
-    pub async fn entered(&self) {
-        let start = Instant::now();
-        loop {
-            match self.entered.try_recv() {
-                Ok(()) => return,
-                Err(TryRecvError::Empty) if start.elapsed() < PATIENCE => {
-                    actix_web::rt::time::sleep(Duration::from_millis(2)).await
-                }
-                Err(e) => panic!("the pruner never received the request: {e:?}"),
-            }
-        }
+    pub async fn entered(&mut self) {
+        actix_web::rt::time::timeout(PATIENCE, &mut self.entered)
+            .await
+            .expect("the pruner received the request in time")
+            .expect("the held pruner is alive");
     }
 
     pub fn release(&self) {
@@ -58,7 +53,7 @@ impl Gate {
 
 /// A one-worker pipeline on the statistical pruner whose first batch waits for `Gate::release`.
 pub fn held_pipeline() -> (Pipeline, Gate) {
-    let (entered_tx, entered_rx) = channel();
+    let (entered_tx, entered_rx) = oneshot::channel();
     let (release_tx, release_rx) = channel();
     let pruner = HeldPruner {
         inner: StatPruner::new(StatConfig::default()),
