@@ -27,6 +27,8 @@ pub enum ServeError {
     UpstreamNotAllowed { name: String },
     #[error("upstream request failed: {0}")]
     Upstream(String),
+    #[error("the upstream answered {status}, a redirect; the proxy never follows redirects")]
+    UpstreamRedirect { status: u16 },
     #[error("memory store: {0}")]
     Memory(#[from] kompress_memory::MemoryError),
     #[error("no memory store is configured")]
@@ -52,6 +54,7 @@ impl ServeError {
             ServeError::Timeout { .. } => "timeout",
             ServeError::UpstreamNotAllowed { .. } => "upstream_not_allowed",
             ServeError::Upstream(_) => "upstream",
+            ServeError::UpstreamRedirect { .. } => "upstream_redirect",
             ServeError::Memory(_) => "memory",
             ServeError::NoMemory => "no_memory",
             ServeError::NotFound { .. } => "not_found",
@@ -89,7 +92,9 @@ impl ResponseError for ServeError {
             }
             ServeError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ServeError::UpstreamNotAllowed { .. } => StatusCode::FORBIDDEN,
-            ServeError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ServeError::Upstream(_) | ServeError::UpstreamRedirect { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
             ServeError::NoMemory | ServeError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServeError::Memory(e) if e.to_string().contains("tenant") => {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -12,12 +12,18 @@
 //! retrieve calls is forwarded as it arrives, byte for byte, and a stream of retrieve calls
 //! only is held back, answered and never shown, so the client sees the final round's stream
 //! unchanged. Responses mixing in other tools or text go back unchanged.
+//!
+//! A redirect is never followed. An upstream 3xx (other than 304) is answered with a typed
+//! 502 `upstream_redirect`, on every path (plain, streaming, each send of the retrieve
+//! loops): passing it back would hand the client a `Location` off the allow-list to follow
+//! with its key.
 
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{
     HeaderName, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
 };
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use kompress_core::Format;
@@ -131,7 +137,10 @@ async fn forward(
         .path_and_query()
         .map_or(req.path(), |p| p.as_str());
     let url = format!("{}{}", base.trim_end_matches('/'), path_q);
-    let client = req.app_data::<awc::Client>().cloned().unwrap_or_default();
+    let client = req
+        .app_data::<awc::Client>()
+        .cloned()
+        .unwrap_or_else(|| crate::server::UpstreamClient::default().build());
     // The proxy answers the tool it offered: buffered for plain requests, held back event by
     // event for streams (`retrieve_stream.rs`).
     let max_rounds = state.cfg.proxy.retrieve_max_rounds;
@@ -157,6 +166,38 @@ async fn forward(
     Ok(relay(resp, web::Bytes::new()))
 }
 
+/// Sends `body` to `url` (an allow-listed upstream): the only place the proxy sends. The client
+/// follows no redirect and a 3xx other than 304 is refused here, its `Location` unread.
+async fn send(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &awc::Client,
+    url: &str,
+    identity: bool,
+    body: String,
+) -> Result<
+    awc::ClientResponse<
+        impl futures::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin,
+    >,
+    ServeError,
+> {
+    let resp = upstream_request(req, state, client, url, identity)
+        .send_body(body)
+        .await
+        .map_err(|e| ServeError::Upstream(e.to_string()))?;
+    let status = resp.status();
+    if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+        tracing::warn!(
+            status = status.as_u16(),
+            "upstream answered a redirect; not followed"
+        );
+        return Err(ServeError::UpstreamRedirect {
+            status: status.as_u16(),
+        });
+    }
+    Ok(resp)
+}
+
 /// Sends `body` upstream; the time to the response head is `stage:upstream`.
 pub(crate) async fn send_timed(
     req: &HttpRequest,
@@ -172,10 +213,7 @@ pub(crate) async fn send_timed(
     ServeError,
 > {
     let t = Instant::now();
-    let resp = upstream_request(req, state, client, url, identity)
-        .send_body(body)
-        .await
-        .map_err(|e| ServeError::Upstream(e.to_string()))?;
+    let resp = send(req, state, client, url, identity, body).await?;
     state.metrics.observe("stage:upstream", t.elapsed());
     Ok(resp)
 }
@@ -200,7 +238,7 @@ where
 
 /// The upstream request with the client's headers (hop-by-hop and `x-kompress-*` dropped).
 /// `identity` asks for an uncompressed body, which the retrieve loop must read.
-pub(crate) fn upstream_request(
+fn upstream_request(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
@@ -240,10 +278,7 @@ async fn answer_retrieve_rounds(
     let mut round = 0;
     loop {
         let t = Instant::now();
-        let mut resp = upstream_request(req, state, client, url, true)
-            .send_body(body.clone())
-            .await
-            .map_err(|e| ServeError::Upstream(e.to_string()))?;
+        let mut resp = send(req, state, client, url, true, body.clone()).await?;
         let bytes = resp
             .body()
             .limit(LOOP_RESPONSE_LIMIT)

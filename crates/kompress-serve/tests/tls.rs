@@ -3,7 +3,8 @@
 //! With `proxy.ca_file` naming that CA a request round-trips (tool result compressed, auth
 //! header forwarded, upstream response returned); without it, or with another CA, the proxy
 //! answers a typed `upstream` error and the upstream sees nothing; an unreadable CA file
-//! stops the service at start with an error naming `proxy.ca_file`.
+//! stops the service at start with an error naming `proxy.ca_file`. A redirect from the
+//! HTTPS upstream is refused, never followed, like one over plain HTTP.
 //! Run: `cargo test -p kompress-serve --features tls --test tls`.
 #![cfg(feature = "tls")]
 
@@ -107,6 +108,12 @@ async fn record(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> Ht
         .unwrap_or("")
         .to_string();
     seen.lock().unwrap().push((auth, body.to_vec()));
+    // `?loc=…` asks for a redirect there (tests/security.rs does the same over plain HTTP)
+    if let Some((_, loc)) = req.query_string().split_once("loc=") {
+        return HttpResponse::TemporaryRedirect()
+            .insert_header(("location", loc))
+            .finish();
+    }
     HttpResponse::Ok().json(json!({"id": "tls-1", "scheme": "https"}))
 }
 
@@ -247,4 +254,44 @@ async fn an_unusable_ca_file_stops_the_service_naming_the_field() {
     let missing = ServeConfig::from_toml("[proxy]\nca_file = \"/nonexistent/kompress-ca.pem\"\n")
         .unwrap_err();
     assert!(missing.to_string().contains("proxy.ca_file"), "{missing}");
+}
+
+#[actix_web::test]
+async fn a_redirect_from_an_https_upstream_is_refused_and_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(pki) = pki_or_skip(dir.path()) else {
+        return;
+    };
+    let (port, seen) = https_upstream(&pki);
+    let (other, other_log) = common::fake_upstream();
+    let proxy = common::serve(proxy_config(port, Some(dir.path().join("ca.pem"))));
+    let locations = [
+        format!("https://localhost:{port}/steal"),
+        format!("https://127.0.0.1:{port}/steal"),
+        format!("{other}/steal"),
+        "/steal".to_string(),
+    ];
+    for loc in &locations {
+        let mut r = awc::Client::builder()
+            .disable_redirects()
+            .finish()
+            .post(common::url(
+                &proxy,
+                &format!("/v1/chat/completions?loc={loc}"),
+            ))
+            .insert_header(("authorization", "Bearer sk-tls-test"))
+            .send_body(chat_body())
+            .await
+            .expect("proxy answers");
+        let v: Value = r.json().await.expect("JSON answer");
+        assert_eq!(r.status(), 502, "{loc}: {v}");
+        assert_eq!(v["error"]["kind"], "upstream_redirect", "{loc}: {v}");
+        assert!(r.headers().get("location").is_none(), "{loc}");
+    }
+    let got = seen.lock().unwrap().len();
+    assert_eq!(got, locations.len(), "one request a case, none to /steal");
+    assert!(
+        other_log.lock().unwrap().is_empty(),
+        "the other server got nothing"
+    );
 }

@@ -2,7 +2,9 @@
 //! worker builds its own from an [`UpstreamClient`] made once from the config. With the `tls`
 //! feature and `proxy.ca_file` set, the client trusts the webpki roots plus the CA
 //! certificates in that PEM file; otherwise it is awc's default client (webpki roots only with
-//! `tls`, plain HTTP without).
+//! `tls`, plain HTTP without). Either way redirects are never followed: awc follows up to 10
+//! by default, to any host, with the client's headers (`x-api-key` included), which would
+//! leave the allow-list; the proxy answers an upstream 3xx itself (`proxy::send`).
 
 use crate::config::ProxyConfig;
 use crate::error::ServeError;
@@ -34,14 +36,16 @@ impl UpstreamClient {
         ))
     }
 
+    /// One worker's client; it never follows a redirect.
     pub fn build(&self) -> awc::Client {
+        let builder = awc::Client::builder().disable_redirects();
         #[cfg(feature = "tls")]
         if let Some(cfg) = &self.tls {
-            return awc::Client::builder()
+            return builder
                 .connector(awc::Connector::new().rustls_0_23(cfg.clone()))
                 .finish();
         }
-        awc::Client::default()
+        builder.finish()
     }
 }
 
