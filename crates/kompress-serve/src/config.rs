@@ -42,8 +42,9 @@ pub struct ServeConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProxyConfig {
-    /// The allow-list: upstream name -> base URL (`https://api.openai.com`). Nothing else is
-    /// ever contacted; a client may pick another listed name with `x-kompress-upstream`.
+    /// The allow-list: upstream name -> base URL (`https://api.openai.com`, optionally with a
+    /// base path; no userinfo, query or fragment). Nothing else is ever contacted, redirects
+    /// included; a client may pick another listed name with `x-kompress-upstream`.
     pub upstreams: BTreeMap<String, String>,
     /// Upstream used by `/v1/chat/completions`.
     pub openai: Option<String>,
@@ -150,12 +151,9 @@ impl ServeConfig {
             .map_err(|e| bad("compression", e.to_string()))?;
         let p = &self.proxy;
         for (name, url) in &p.upstreams {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(bad(
-                    "proxy.upstreams",
-                    format!("{name}: {url:?} must start with http:// or https://"),
-                ));
-            }
+            // the reason never repeats the URL: it could hold a password
+            crate::allow::Upstream::parse(url)
+                .map_err(|why| bad("proxy.upstreams", format!("{name}: the URL {why}")))?;
         }
         for (field, pick) in [
             ("proxy.openai", &p.openai),
@@ -240,6 +238,17 @@ mod tests {
     fn a_missing_ca_file_is_rejected_by_name() {
         let e = ServeConfig::from_toml("[proxy]\nca_file = \"/nonexistent/ca.pem\"\n").unwrap_err();
         assert!(e.to_string().contains("proxy.ca_file"), "{e}");
+    }
+
+    #[test]
+    fn an_upstream_with_userinfo_is_rejected_by_name_without_its_password() {
+        let src = "[proxy]\nupstreams = { gw = \"https://svc:s3cret@gw.internal\" }\n";
+        let e = ServeConfig::from_toml(src).unwrap_err().to_string();
+        assert!(
+            e.contains("proxy.upstreams") && e.contains("userinfo"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cret"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! upstream, prefix-stable compression through a content-hash LRU, Prometheus metrics, typed
 //! JSON errors, concurrency and size limits, graceful shutdown and a small playground page.
 
+pub mod allow;
 pub mod api;
 pub mod config;
 pub mod error;

@@ -13,22 +13,25 @@
 //! only is held back, answered and never shown, so the client sees the final round's stream
 //! unchanged. Responses mixing in other tools or text go back unchanged.
 //!
-//! A redirect is never followed. An upstream 3xx (other than 304) is answered with a typed
-//! 502 `upstream_redirect`, on every path (plain, streaming, each send of the retrieve
-//! loops): passing it back would hand the client a `Location` off the allow-list to follow
-//! with its key.
+//! Every request goes to the origin of an allow-listed upstream (`allow.rs`) and nowhere
+//! else: the client's path and query are appended to that upstream's base and the result
+//! checked again before sending, and a redirect is never followed. An upstream 3xx (other
+//! than 304) is answered with a typed 502 `upstream_redirect`, on every path (plain,
+//! streaming, each send of the retrieve loops): passing it back would hand the client a
+//! `Location` off the allow-list to follow with its key.
 
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::{
     HeaderName, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
 };
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, Uri};
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use kompress_core::Format;
 use kompress_pipeline::jsonspan::{self, JNode, JVal};
 
+use crate::allow::Upstream;
 use crate::error::ServeError;
 use crate::retrieve_loop::{self, Scope};
 use crate::retrieve_stream;
@@ -73,9 +76,13 @@ pub async fn anthropic(
     forward(req, state, payload, Format::Anthropic).await
 }
 
-/// The allow-listed base URL for this request: the route's upstream, or another listed name
-/// picked with `x-kompress-upstream`. Never a URL the client supplies.
-fn upstream(req: &HttpRequest, state: &AppState, format: Format) -> Result<String, ServeError> {
+/// The allow-listed upstream for this request and its name: the route's upstream, or another
+/// listed name picked with `x-kompress-upstream`. Never a URL the client supplies.
+fn upstream(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+) -> Result<(String, Upstream), ServeError> {
     let p = &state.cfg.proxy;
     let name = match header(req, "x-kompress-upstream") {
         Some(n) => n.to_string(),
@@ -87,10 +94,11 @@ fn upstream(req: &HttpRequest, state: &AppState, format: Format) -> Result<Strin
             name: "(no upstream configured for this route)".into(),
         })?,
     };
-    p.upstreams
-        .get(&name)
-        .cloned()
-        .ok_or(ServeError::UpstreamNotAllowed { name })
+    // validated at start; a value that no longer parses is refused like an unknown name
+    match p.upstreams.get(&name).map(|url| Upstream::parse(url)) {
+        Some(Ok(up)) => Ok((name, up)),
+        _ => Err(ServeError::UpstreamNotAllowed { name }),
+    }
 }
 
 async fn forward(
@@ -99,7 +107,7 @@ async fn forward(
     payload: web::Payload,
     format: Format,
 ) -> Result<HttpResponse, ServeError> {
-    let base = upstream(&req, &state, format)?;
+    let (name, up) = upstream(&req, &state, format)?;
     let body = read_body(payload, state.cfg.max_body_bytes).await?;
     let text = utf8(&body)?;
     let tenant = header(&req, "x-kompress-tenant")
@@ -136,7 +144,9 @@ async fn forward(
         .uri()
         .path_and_query()
         .map_or(req.path(), |p| p.as_str());
-    let url = format!("{}{}", base.trim_end_matches('/'), path_q);
+    let url = up
+        .uri(path_q)
+        .ok_or(ServeError::UpstreamNotAllowed { name })?;
     let client = req
         .app_data::<awc::Client>()
         .cloned()
@@ -166,13 +176,13 @@ async fn forward(
     Ok(relay(resp, web::Bytes::new()))
 }
 
-/// Sends `body` to `url` (an allow-listed upstream): the only place the proxy sends. The client
+/// Sends `body` to `url` (an allow-listed origin): the only place the proxy sends. The client
 /// follows no redirect and a 3xx other than 304 is refused here, its `Location` unread.
 async fn send(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
-    url: &str,
+    url: &Uri,
     identity: bool,
     body: String,
 ) -> Result<
@@ -203,7 +213,7 @@ pub(crate) async fn send_timed(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
-    url: &str,
+    url: &Uri,
     identity: bool,
     body: String,
 ) -> Result<
@@ -242,11 +252,11 @@ fn upstream_request(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
-    url: &str,
+    url: &Uri,
     identity: bool,
 ) -> awc::ClientRequest {
     let mut up = client
-        .request(req.method().clone(), url)
+        .request(req.method().clone(), url.clone())
         .timeout(Duration::from_secs(state.cfg.proxy.upstream_timeout_secs));
     for (k, v) in req.headers() {
         let dropped = hop_by_hop(k) || (identity && k == ACCEPT_ENCODING);
@@ -271,7 +281,7 @@ async fn answer_retrieve_rounds(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
-    url: &str,
+    url: &Uri,
     mut body: String,
     scope: Scope<'_>,
 ) -> Result<HttpResponse, ServeError> {

@@ -61,7 +61,7 @@ pub async fn answer_rounds(
     req: &HttpRequest,
     state: &AppState,
     client: &awc::Client,
-    url: &str,
+    url: &actix_web::http::Uri,
     mut body: String,
     scope: Scope<'_>,
 ) -> Result<HttpResponse, ServeError> {

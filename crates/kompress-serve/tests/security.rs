@@ -7,6 +7,8 @@
 //!   a typed 502 `upstream_redirect` without the `Location`, the other server receives
 //!   nothing, the allow-listed one only the request the client sent. Plain and streaming
 //!   requests, both routes, the retrieve loop's first send and its re-sends.
+//! - Configured upstreams (this file): userinfo, a query or a fragment in a configured URL
+//!   stop the service at start with an error naming `proxy.upstreams`.
 
 mod common;
 mod sse_upstream;
@@ -277,4 +279,40 @@ async fn the_retrieve_loops_re_sends_never_follow_an_upstream_redirect() {
         2 * cases,
         "two sends a case"
     );
+}
+
+#[actix_web::test]
+async fn configured_upstreams_with_userinfo_a_query_or_a_fragment_are_refused_by_field() {
+    for bad in [
+        "http://user:hunter2@127.0.0.1:9",
+        "http://user@127.0.0.1:9",
+        "https://:hunter2@api.example",
+        "http://127.0.0.1:9?to=elsewhere",
+        "http://127.0.0.1:9/v1#frag",
+        "http:///no-host",
+        "ftp://127.0.0.1:9",
+    ] {
+        let mut cfg = kompress_serve::ServeConfig::default();
+        cfg.proxy.upstreams.insert("up".into(), bad.into());
+        let e = cfg.validate().expect_err(bad).to_string();
+        assert!(e.contains("proxy.upstreams"), "{bad}: {e}");
+        assert!(
+            !e.contains("hunter2"),
+            "{bad}: the error repeats the password: {e}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_upstream_base_path_and_case_are_normalised_and_kept() {
+    let (up, log) = fake_upstream();
+    let loud = up.replace("http://", "HTTP://") + "/gateway/";
+    let proxy = serve(proxy_config(&loud));
+    let body =
+        json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]});
+    let (status, v) = common::post(&url(&proxy, "/v1/messages?beta=1"), body.to_string()).await;
+    assert_eq!(status, 200, "{v}");
+    let got = log.lock().unwrap()[0].clone();
+    assert_eq!(got.path, "/gateway/v1/messages?beta=1");
+    assert_eq!(got.header("host"), Some(up.trim_start_matches("http://")));
 }
