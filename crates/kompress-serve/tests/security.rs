@@ -9,8 +9,14 @@
 //!   requests, both routes, the retrieve loop's first send and its re-sends.
 //! - Configured upstreams (this file): userinfo, a query or a fragment in a configured URL
 //!   stop the service at start with an error naming `proxy.upstreams`.
+//! - Relay attempts through the request line and headers (`security/relay.rs`).
+//! - No credential in any log line or span attribute at `trace` (`security/logs.rs`).
 
 mod common;
+#[path = "security/logs.rs"]
+mod logs;
+#[path = "security/relay.rs"]
+mod relay;
 mod sse_upstream;
 
 use std::sync::Arc;
