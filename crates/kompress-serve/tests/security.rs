@@ -1,4 +1,4 @@
-//! The proxy's security promises, each checked by a test here.
+//! The proxy's security promises (SECURITY.md at the repository root names the test of each).
 //! Every server is on 127.0.0.1 and every loop is bounded.
 //!
 //! - Redirects (this file): an allow-listed upstream answering 301, 302, 303, 307 or 308 with
