@@ -55,6 +55,16 @@ pub struct CompressionConfig {
     /// In JSON transcripts, the roles whose text is compressed (`tool` covers OpenAI tool
     /// messages and Anthropic `tool_result` blocks). System prompts stay untouched by default.
     pub roles: Vec<String>,
+    /// Safe mode: runs of same-template lines in logs and listings become the template once
+    /// plus one row per line holding that line's parameters byte-exact (`Tn| a | b`), instead
+    /// of being kept verbatim or evicted. Every parameter stays visible.
+    pub fold: bool,
+    /// In build and test output (not logs or listings, where every line folds), also fold
+    /// the same-template lines the pruner would evict, so that their parameters stay visible.
+    pub fold_evicted: bool,
+    /// Most lines (share of non-blank lines) the pipeline may remove from a listing, search
+    /// result, source file, diff, git log or JSON text. Past it, every line is kept.
+    pub protect_share: f32,
 }
 
 /// Roles a transcript message may have.
@@ -79,6 +89,9 @@ impl Default for CompressionConfig {
             min_bytes: 256,
             max_bytes: 64 << 20,
             roles: vec!["tool".to_string()],
+            fold: true,
+            fold_evicted: true,
+            protect_share: 0.3,
         }
     }
 }
@@ -112,6 +125,12 @@ impl CompressionConfig {
                     format!("{r:?} is not one of: {}", KNOWN_ROLES.join(", ")),
                 ));
             }
+        }
+        if !(0.0..=1.0).contains(&self.protect_share) {
+            return Err(CoreError::config(
+                "protect_share",
+                format!("{} is not in [0, 1]", self.protect_share),
+            ));
         }
         if self.max_bytes == 0 {
             return Err(CoreError::config("max_bytes", "must be > 0"));

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod eviction;
 pub mod gate;
+pub mod kind;
 pub mod pruner;
 pub mod text;
 
@@ -12,5 +13,6 @@ pub use config::{CompressionConfig, Format, Mode, KNOWN_ROLES};
 pub use error::{utf8, CoreError, ErrorDomain};
 pub use eviction::{content_hash, handle_for, restore, Eviction, EvictionKind};
 pub use gate::{gate_cpu, GateParams, SpanSquash};
+pub use kind::TextKind;
 pub use pruner::{Pruner, PrunerScores};
 pub use text::{split_lines, Line, Token, TokenKind, TokenizedText};

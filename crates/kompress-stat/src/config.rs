@@ -16,7 +16,9 @@ pub struct StatConfig {
     pub base_keep: f32,
     /// Keep logit of an ordinary, unique line in a log (timestamps, levels) with no signal.
     pub log_line_keep: f32,
-    /// Penalty per natural-log unit of how often a line's template repeats.
+    /// Penalty per natural-log unit of how often a line's template repeats. Off by default:
+    /// lines of one template differ in their parameters, and those are the information (the
+    /// rewriter folds such runs instead); progress chatter still loses `chatter` weight.
     pub repeat_penalty: f32,
     /// Lines kept before an error block starts (what was running when it failed).
     pub context_before: usize,
@@ -46,7 +48,7 @@ impl Default for StatConfig {
             min_harness_tail: 2,
             base_keep: 0.6,
             log_line_keep: -0.4,
-            repeat_penalty: 0.8,
+            repeat_penalty: 0.0,
             context_before: 1,
         }
     }

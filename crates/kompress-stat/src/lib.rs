@@ -3,6 +3,7 @@
 //! line's logit; the span logit carries error-block membership.
 
 pub mod config;
+pub mod kind;
 pub mod lines;
 pub mod score;
 pub mod signals;
@@ -10,6 +11,7 @@ pub mod signals;
 use kompress_core::{CoreError, Pruner, PrunerScores, TokenizedText};
 
 pub use config::StatConfig;
+pub use kind::classify;
 pub use score::{score_lines, LineScores};
 pub use signals::Signals;
 

@@ -8,12 +8,15 @@
 //!    below the last application frame of a trace.
 //! 3. Redundancy: a line whose template (digits removed) repeats `n` times loses
 //!    `repeat_penalty * ln(n)`; progress/download chatter and INFO/DEBUG lines lose more.
-//! 4. In a log (most lines carry a timestamp or a level), an ordinary line with no signal starts
-//!    below zero: logs are read for their failures.
+//! 4. The kind of text ([`crate::classify`]) comes first: in a listing, search result, source
+//!    file, diff, git log or JSON document every line is an entry the reader asked for, so every
+//!    non-blank line is kept; in a log every line is kept too, and runs of one template are
+//!    folded by the rewriter into rows that keep each parameter (logs fold; they do not drop).
+//!    Only other text (build and test output, traces, prose) is pruned by the rules above.
 
 use std::collections::HashMap;
 
-use kompress_core::TokenizedText;
+use kompress_core::{TextKind, TokenizedText};
 
 use crate::lines::{clean_line, facts, FrameKind, Level, LineFacts};
 use crate::signals::{Severity, Signals};
@@ -64,6 +67,7 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
         fs.push(f);
     }
     let is_log = nonblank > 0 && logish * 10 >= nonblank * 3;
+    let kind = crate::classify(doc);
 
     let block = error_blocks(&fs, &sev);
     let warn_cont = warning_continuations(&fs, &sev);
@@ -116,6 +120,12 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
             k
         };
         let k = if warn_cont[i] { k.max(0.5) } else { k };
+        let k = match kind {
+            _ if f.blank => k,
+            k2 if k2.is_protected() => k.max(2.0),
+            TextKind::Log => k.max(0.3),
+            _ => k,
+        };
         keep.push(k);
     }
     // what was running when a block started
