@@ -2,11 +2,12 @@
 //! keeping them plain makes them testable and benchmarkable without a running system.
 
 use kompress_core::{
-    gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TokenizedText,
+    gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TextKind, TokenizedText,
 };
 use kompress_floor::{Floor, FloorMask};
 use kompress_rewrite::{
-    fold::find_folds, plan_lines, render, LineState, RewriteOptions, Rewritten,
+    find_table_folds, fold::find_folds, plan_lines, render_with_rows, LineState, RewriteOptions,
+    Rewritten, TableFolds,
 };
 
 /// What the gate decided for one text.
@@ -92,7 +93,9 @@ pub fn widen_spans(mask: &FloorMask, keep: &mut [u8]) {
     }
 }
 
-/// The rewriter: plan lines (cut inside lines in ultra mode only), find ultra folds among
+/// The rewriter: classify the text, find table folds (template + rows) among the lines that are
+/// neither forced by the floor nor in an error block, plan lines (cut inside lines in ultra mode
+/// only) with rows kept, hold a protected kind to its `protect_share`, find ultra folds among
 /// plain kept lines, render.
 pub fn rewrite(
     doc: &TokenizedText,
@@ -101,36 +104,72 @@ pub fn rewrite(
     in_block: &[bool],
     cfg: &CompressionConfig,
 ) -> Rewritten {
+    let kind = kompress_stat::classify(doc);
+    let n = doc.lines.len();
+    let plain = |li: usize| {
+        !mask.line_forced.get(li).copied().unwrap_or(false)
+            && !in_block.get(li).copied().unwrap_or(false)
+    };
     // safe mode keeps or evicts whole lines; ultra may also cut runs out of kept lines
-    let plan = plan_lines(
-        doc,
-        keep,
-        &mask.line_forced,
-        cfg.markers,
-        cfg.mode == Mode::Ultra,
-    );
+    let partial = cfg.mode == Mode::Ultra;
+    let line_forced: Vec<bool> = (0..n)
+        .map(|li| mask.line_forced.get(li).copied().unwrap_or(false))
+        .collect();
+    let mut plan = plan_lines(doc, keep, &line_forced, cfg.markers, partial);
+    // logs and listings fold instead of dropping; other text folds what the pruner kept
+    let rows = if cfg.fold && kind.folds() {
+        let fold_all = cfg.fold_evicted || matches!(kind, TextKind::Log | TextKind::Listing);
+        let foldable: Vec<bool> = (0..n)
+            .map(|li| plain(li) && (fold_all || plan.states[li] == LineState::Keep))
+            .collect();
+        find_table_folds(doc, &foldable, kind == TextKind::Listing)
+    } else {
+        TableFolds {
+            groups: Vec::new(),
+            row_of: vec![None; n],
+        }
+    };
+    let forced: Vec<bool> = (0..n)
+        .map(|li| line_forced[li] || rows.is_row(li))
+        .collect();
+    if !rows.groups.is_empty() {
+        plan = plan_lines(doc, keep, &forced, cfg.markers, partial);
+    }
+    if kind.is_protected() && over_share(doc, &plan.states, cfg.protect_share) {
+        plan = plan_lines(doc, &vec![1u8; keep.len()], &forced, cfg.markers, partial);
+    }
     let folds = if cfg.mode == Mode::Ultra {
-        let foldable: Vec<bool> = (0..doc.lines.len())
-            .map(|li| {
-                plan.states[li] == LineState::Keep
-                    && !mask.line_forced.get(li).copied().unwrap_or(false)
-                    && !in_block.get(li).copied().unwrap_or(false)
-            })
+        let foldable: Vec<bool> = (0..n)
+            .map(|li| plan.states[li] == LineState::Keep && plain(li) && !rows.is_row(li))
             .collect();
         find_folds(doc, &foldable)
     } else {
         Vec::new()
     };
-    render(
+    render_with_rows(
         doc,
         &plan,
         keep,
         &folds,
+        &rows,
         RewriteOptions {
             markers: cfg.markers,
             strip_ansi: cfg.strip_ansi,
         },
     )
+}
+
+/// Whether the plan evicts more than `share` of the text's non-blank lines.
+fn over_share(doc: &TokenizedText, states: &[LineState], share: f32) -> bool {
+    let text: &str = &doc.text;
+    let (mut nonblank, mut evicted) = (0usize, 0usize);
+    for (li, s) in states.iter().enumerate() {
+        if !doc.lines[li].is_blank(text) {
+            nonblank += 1;
+            evicted += usize::from(*s == LineState::Evict);
+        }
+    }
+    evicted as f32 > share * nonblank as f32
 }
 
 /// Lines the pruner put in a coherent span (error block): any token with a positive span logit.

@@ -9,6 +9,8 @@ pub mod fold;
 pub mod marker;
 pub mod plan;
 pub mod render;
+pub mod table;
 
 pub use plan::{plan_lines, LinePlan, LineState};
-pub use render::{render, LocalEdit, RewriteOptions, Rewritten};
+pub use render::{render, render_with_rows, LocalEdit, RewriteOptions, Rewritten};
+pub use table::{find_table_folds, TableFolds, TableGroup};

@@ -5,6 +5,7 @@ use kompress_core::{handle_for, EvictionKind, TokenKind, TokenizedText};
 use crate::fold::Fold;
 use crate::marker::{est_tokens, inline_marker, lines_marker, INLINE_MARKER_TOKENS};
 use crate::plan::{LinePlan, LineState};
+use crate::table::{TableFolds, LEGEND};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RewriteOptions {
@@ -77,6 +78,19 @@ pub fn render(
     folds: &[Fold],
     opts: RewriteOptions,
 ) -> Rewritten {
+    render_with_rows(doc, plan, keep, folds, &TableFolds::default(), opts)
+}
+
+/// [`render`], with table-fold rows: a line of `rows` (planned `Keep`) is written as its row,
+/// the legend before the first template of the text, a template before its first row.
+pub fn render_with_rows(
+    doc: &TokenizedText,
+    plan: &LinePlan,
+    keep: &[u8],
+    folds: &[Fold],
+    rows: &TableFolds,
+    opts: RewriteOptions,
+) -> Rewritten {
     let src: &str = &doc.text;
     let mut out = Out {
         src,
@@ -85,8 +99,38 @@ pub fn render(
     };
     let n = doc.lines.len();
     let mut fold_at = folds.iter().peekable();
+    let mut legend_written = false;
     let mut li = 0;
     while li < n {
+        if let Some(Some((g, k))) = rows.row_of.get(li) {
+            let group = &rows.groups[*g];
+            let line = doc.lines[li];
+            let eol = match &src[line.end as usize..line.next as usize] {
+                "" => "\n",
+                t => t,
+            };
+            let mut rep = String::new();
+            if !legend_written {
+                rep.push_str(LEGEND);
+                rep.push_str(eol);
+                legend_written = true;
+            }
+            if *k == 0 {
+                rep.push_str(&group.header());
+                rep.push_str(eol);
+            }
+            rep.push_str(&group.row(src, *k));
+            out.edit(
+                line.start as usize,
+                line.end as usize,
+                rep,
+                EvictionKind::Fold,
+                String::new(),
+            );
+            out.copy(line.end as usize, line.next as usize);
+            li += 1;
+            continue;
+        }
         if let Some(f) = fold_at.peek() {
             if f.lines.start == li {
                 render_fold(&mut out, doc, f, opts);
