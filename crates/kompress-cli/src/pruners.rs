@@ -1,15 +1,16 @@
 //! Which pruner the pipeline's model actor owns: the statistical scorer, the learned tch model,
 //! or a blend of both. The model is loaded on the actor's own thread (the factory runs there).
 //!
-//! The default, `auto`, is the blend of the default model with the statistical pruner (weight
-//! 0.3 on the model, eviction bias 1.0: chosen on the dev set's training split, see
-//! models/README.md) when that model loads, and the statistical pruner, said once on stderr,
-//! when it does not (setup not run). `kompress serve` resolves `auto` to `stat`: the model on
-//! CPU costs far more per request than the service's latency budget.
+//! The default, `auto`, routes by kind of text ([`kompress_pipeline::RoutedPruner`]): the statistical pruner,
+//! and the blend of the default model with it (weight 0.3 on the model, eviction bias 1.0)
+//! only for the kinds in `learned_kinds` and texts of at least `learned_min_tokens` tokens,
+//! the model loaded on first use. Which kinds get the model was decided on the corpus's
+//! training split by a rule fixed beforehand (models/README.md). `kompress serve` resolves
+//! `auto` to `stat`.
 
 use std::path::{Path, PathBuf};
 
-use kompress_core::{CoreError, Pruner};
+use kompress_core::{CoreError, Pruner, TextKind};
 use kompress_model::TchPruner;
 use kompress_pipeline::BlendPruner;
 use kompress_stat::{StatConfig, StatPruner};
@@ -74,6 +75,10 @@ pub struct PrunerSpec {
     pub blend_bias: f32,
     /// The model's type: auto (default: bf16 on CPUs with AVX512-BF16, else f32), f32, bf16.
     pub dtype: Dtype,
+    /// `auto`: the kinds of text the learned blend scores (the rest: the statistical pruner).
+    pub learned_kinds: Vec<TextKind>,
+    /// `auto`: texts with fewer tokens than this never wait for the model.
+    pub learned_min_tokens: usize,
 }
 
 impl Default for PrunerSpec {
@@ -86,6 +91,8 @@ impl Default for PrunerSpec {
             blend_weight: 0.3,
             blend_bias: 1.0,
             dtype: Dtype::default(),
+            learned_kinds: kompress_pipeline::DEFAULT_LEARNED_KINDS.to_vec(),
+            learned_min_tokens: kompress_pipeline::DEFAULT_LEARNED_MIN_TOKENS,
         }
     }
 }
@@ -182,16 +189,18 @@ impl PrunerSpec {
             PrunerKind::Stat => Box::new(StatPruner::new(stat.clone())),
             PrunerKind::Learned => Box::new(self.load_learned()?),
             PrunerKind::Blend => Box::new(self.blend(self.load_learned()?, stat)?),
-            PrunerKind::Auto => match self.load_learned() {
-                Ok(model) => Box::new(self.blend(model, stat)?),
-                Err(e) => {
-                    eprintln!(
-                        "kompress: the default model did not load, using the statistical \
-                         pruner ({e})"
-                    );
-                    Box::new(StatPruner::new(stat.clone()))
-                }
-            },
+            PrunerKind::Auto => {
+                let (spec, st) = (self.clone(), stat.clone());
+                Box::new(kompress_pipeline::RoutedPruner::new(
+                    StatPruner::new(stat.clone()),
+                    self.learned_kinds.clone(),
+                    self.learned_min_tokens,
+                    Box::new(move || {
+                        let model = spec.load_learned()?;
+                        Ok(Box::new(spec.blend(model, &st)?) as Box<dyn Pruner>)
+                    }),
+                ))
+            }
         })
     }
 

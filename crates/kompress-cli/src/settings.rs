@@ -76,9 +76,10 @@ pub fn pipeline(fc: &FileConfig) -> anyhow::Result<Pipeline> {
 /// The flags every pipeline-running command shares: `--pruner`, `--model`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct PrunerFlags {
-    /// Which pruner scores tokens: auto (blend when the default model loads, else stat; the
-    /// default), stat (statistical, no model), learned (the tch model alone), or blend (learned
-    /// and statistical logits averaged). Overrides `[pruner] kind`.
+    /// Which pruner scores tokens: auto (the default: routed by kind of text, the blend only
+    /// for `[pruner] learned_kinds`, loaded on first use), stat (statistical, no model),
+    /// learned (the tch model alone), or blend (learned and statistical logits averaged).
+    /// Overrides `[pruner] kind`.
     #[arg(long, value_enum)]
     pub pruner: Option<crate::pruners::PrunerKind>,
     /// A model directory for the learned pruner (default: models/default, or $KOMPRESS_MODEL).

@@ -142,11 +142,17 @@ impl<'a> Bench<'a> {
             } else {
                 let p = Prepared::new(&c.text, &self.floor);
                 let choice = sys.choose(&c.id, &p)?;
-                kept_fraction.insert(c.id.clone(), choice.kept_fraction());
                 sys.render(&c.text, &p, &choice)
             };
             let ms = t0.elapsed().as_secs_f64() * 1e3;
-            rows.push(self.score(i, Some(&out), ms));
+            let row = self.score(i, Some(&out), ms);
+            // the share of o200k tokens kept: what a control "at the same saving" matches
+            // (a mask's share of kept tokens overstates it where lines fold into rows)
+            kept_fraction.insert(
+                c.id.clone(),
+                (row.tokens_out as f32 / row.tokens_in.max(1) as f32).clamp(0.0, 1.0),
+            );
+            rows.push(row);
         }
         Ok(finish(&sys.name, rows, kept_fraction))
     }

@@ -198,11 +198,18 @@ pub fn pruner_system(
     }
 }
 
+/// A baseline: its mask is rendered as it is, with no folds and no protected share (those are
+/// the product's, not the baseline's).
 pub fn simple_system(name: &str, chooser: Chooser) -> System {
     System {
         name: name.to_string(),
         chooser,
-        cfg: CompressionConfig::default(),
+        cfg: CompressionConfig {
+            fold: false,
+            fold_evicted: false,
+            protect_share: 1.0,
+            ..CompressionConfig::default()
+        },
     }
 }
 

@@ -22,6 +22,14 @@ pub struct Args {
     /// Benchmark the gate kernel instead (GPU when present, CPU twin always).
     #[arg(long)]
     gate: bool,
+    /// Also time each text as one call, in process, with the default pruner (`auto`, built as
+    /// `kompress compress` builds it) and with `--pruner stat`, in the same run: p50 and p95.
+    #[arg(long)]
+    latency: bool,
+    /// Also run `kompress compress` on the first text as a child process this many times, with
+    /// the default pruner and with `--pruner stat`: end-to-end wall time, p50 and p95.
+    #[arg(long, default_value_t = 0)]
+    spawn: usize,
 }
 
 fn texts(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
@@ -85,5 +93,90 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bytes as f64 / 1e6 / med,
         secs[0] * 1e3
     );
+    if a.latency {
+        latency(&texts, &floor, &cfg, a.runs.max(1))?;
+    }
+    if a.spawn > 0 {
+        spawn(&texts[0], a.spawn)?;
+    }
+    Ok(())
+}
+
+fn pct(xs: &mut [f64], p: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[((p * xs.len() as f64).ceil() as usize).clamp(1, xs.len()) - 1]
+}
+
+/// Per-call time of each text with the default pruner and the statistical one, interleaved
+/// call by call so that both see the same machine.
+fn latency(
+    texts: &[String],
+    floor: &Floor,
+    cfg: &CompressionConfig,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let stat_cfg = kompress_stat::StatConfig::default();
+    let mut auto = crate::pruners::PrunerSpec::default().build(&stat_cfg)?;
+    let mut stat: Box<dyn kompress_core::Pruner> = Box::new(StatPruner::default());
+    let (mut ta, mut ts) = (Vec::new(), Vec::new());
+    let bpe = tiktoken_rs::o200k_base().context("loading o200k_base")?;
+    let tokens: usize = texts.iter().map(|t| bpe.encode_ordinary(t).len()).sum();
+    for _ in 0..runs {
+        for t in texts {
+            for (p, out) in [(&mut auto, &mut ta), (&mut stat, &mut ts)] {
+                let t0 = Instant::now();
+                let r = compress_text_direct(t, p.as_mut(), floor, cfg)?;
+                std::hint::black_box(r);
+                out.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    println!(
+        "per call, in process ({} texts, {:.0} o200k tokens each on average, {runs} runs):",
+        texts.len(),
+        tokens as f64 / texts.len().max(1) as f64
+    );
+    for (name, xs) in [("default (auto)", &mut ta), ("--pruner stat", &mut ts)] {
+        println!(
+            "  {name:<15} p50 {:.2} ms  p95 {:.2} ms",
+            pct(xs, 0.5),
+            pct(xs, 0.95)
+        );
+    }
+    Ok(())
+}
+
+/// `kompress compress` as a child process on `text`, default pruner and stat alternating.
+fn spawn(text: &str, n: usize) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let input = std::env::temp_dir().join(format!("kompress-bench-{}.txt", std::process::id()));
+    std::fs::write(&input, text)?;
+    let (mut ta, mut ts) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        for (extra, out) in [(None, &mut ta), (Some("stat"), &mut ts)] {
+            let mut c = std::process::Command::new(&exe);
+            c.arg("compress").arg(&input);
+            if let Some(p) = extra {
+                c.args(["--pruner", p]);
+            }
+            c.stdout(std::process::Stdio::null());
+            let t0 = Instant::now();
+            let st = c.status()?;
+            out.push(t0.elapsed().as_secs_f64() * 1e3);
+            anyhow::ensure!(st.success(), "kompress compress exited with {st}");
+        }
+    }
+    std::fs::remove_file(&input).ok();
+    println!(
+        "end to end, `kompress compress FILE` ({} bytes, {n} runs each):",
+        text.len()
+    );
+    for (name, xs) in [("default (auto)", &mut ta), ("--pruner stat", &mut ts)] {
+        println!(
+            "  {name:<15} p50 {:.1} ms  p95 {:.1} ms",
+            pct(xs, 0.5),
+            pct(xs, 0.95)
+        );
+    }
     Ok(())
 }

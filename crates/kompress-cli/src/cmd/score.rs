@@ -138,7 +138,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             .map(|r| r == c.text)
             .unwrap_or(false);
         let out = &resp.output;
-        for key in [c.source.clone(), "ALL".to_string()] {
+        // per source, per detected kind of text (what `auto` routes on), and overall
+        let kind = kompress_stat::classify(&kompress_tokenize::tokenize(c.text.as_str()));
+        for key in [
+            c.source.clone(),
+            format!("kind:{}", kind.name()),
+            "ALL".to_string(),
+        ] {
             let g = aggs.entry(key).or_default();
             g.n += 1;
             g.ms.push(ms);
@@ -159,7 +165,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             }
         }
         if let Some(w) = outs.as_mut() {
-            serde_json::to_writer(&mut *w, &serde_json::json!({"id": c.id, "out": out}))?;
+            serde_json::to_writer(
+                &mut *w,
+                &serde_json::json!({"id": c.id, "out": out, "kind": kind.name()}),
+            )?;
             w.write_all(b"\n")?;
         }
         pb.inc(1);
