@@ -83,7 +83,9 @@ fn stat_pruner_saves_tokens_and_keeps_the_labelled_content_of_the_fixture() {
     let bench = Bench::new(&cases).unwrap();
     let r = bench.run(&mut parse_system("stat-safe").unwrap()).unwrap();
     let all = r.all().unwrap();
-    assert!(all.savings > 0.2, "savings {}", all.savings);
+    // the fixture's log keeps every line (logs fold, they do not drop), so savings come from
+    // the traces' harness tails and the log's folded rows
+    assert!(all.savings > 0.1, "savings {}", all.savings);
     assert_eq!(all.crit_keep, Some(1.0));
     assert_eq!(all.line_keep_noansi, Some(1.0));
 }

@@ -13,7 +13,7 @@ fn log(seed: usize) -> String {
             ));
         }
         s.push_str(&format!(
-            "2026-11-25T10:00:{:02}Z INFO worker-{} heartbeat ok queue=0 run={seed}\n",
+            "2026-11-25T10:00:{:02}Z INFO worker-{} heartbeat ok, nothing is waiting in the queue and the scheduler is idle run={seed}\n",
             i % 60,
             i % 4
         ));

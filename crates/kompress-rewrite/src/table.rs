@@ -412,10 +412,10 @@ mod tests {
         let mut t = String::new();
         for i in 0..6 {
             t.push_str(&format!(
-                "2026-12-02 10:00:0{i} INFO Receiving block blk_{i}{i}7 src: /10.0.0.{i}:5001{i}\n"
+                "2026-12-02 10:00:0{i} INFO Receiving block blk_{i}{i}7 src: /10.0.0.{i}:5001{i} from the upstream replica pipeline\n"
             ));
             t.push_str(&format!(
-                "2026-12-02 10:00:0{i} WARN slow disk sd{i} took {i}3 ms\n"
+                "2026-12-02 10:00:0{i} WARN slow disk sd{i} took {i}3 ms while flushing the journal to stable storage\n"
             ));
         }
         let d = tokenize(t.as_str());
