@@ -67,5 +67,46 @@ fn cpu_path(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, cpu_path);
+/// One call on a ~2k-token tool output (o200k; 7-9 KB of a real log, listing, trace or search
+/// from the corpus), with the default pruner (`auto`: routed by kind, the model only for
+/// `DEFAULT_LEARNED_KINDS`) and with the statistical one, in the same run.
+fn call_2k(c: &mut Criterion) {
+    let texts = kompress_benches::corpus_texts(7_000, 9_000);
+    let pick: Vec<&(String, String)> = ["log_kafka", "ls_la", "pytest", "grep", "git_show"]
+        .iter()
+        .filter_map(|k| texts.iter().find(|(id, _)| id.contains(k)))
+        .collect();
+    if pick.is_empty() {
+        eprintln!("call_2k: data/corpus/corpus.jsonl not found, skipped");
+        return;
+    }
+    let floor = Floor::embedded_default();
+    let cfg = CompressionConfig::default();
+    let mut g = c.benchmark_group("call_2k");
+    g.sample_size(20);
+    for (id, text) in pick {
+        let name = id.rsplit('/').nth(1).unwrap_or(id);
+        let mut auto = kompress_pipeline::RoutedPruner::new(
+            StatPruner::default(),
+            kompress_pipeline::DEFAULT_LEARNED_KINDS.to_vec(),
+            kompress_pipeline::DEFAULT_LEARNED_MIN_TOKENS,
+            Box::new(|| {
+                Err(kompress_core::CoreError::Pruner {
+                    pruner: "tch".into(),
+                    reason: "no model in this benchmark (the default routes no kind to it)".into(),
+                })
+            }),
+        );
+        let mut stat = StatPruner::default();
+        g.bench_function(format!("{name}/default"), |b| {
+            b.iter(|| compress_text_direct(text, &mut auto, &floor, &cfg).expect("compresses"))
+        });
+        g.bench_function(format!("{name}/stat"), |b| {
+            b.iter(|| compress_text_direct(text, &mut stat, &floor, &cfg).expect("compresses"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, cpu_path, call_2k);
 criterion_main!(benches);

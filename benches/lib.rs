@@ -36,3 +36,20 @@ pub fn generated_log(bytes: usize) -> String {
     }
     s
 }
+
+/// Texts of the repo's corpus (`data/corpus/corpus.jsonl`) with `min..max` bytes, in file order.
+pub fn corpus_texts(min: usize, max: usize) -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/corpus/corpus.jsonl");
+    let Ok(s) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    s.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            let t = v["text"].as_str()?;
+            (min..max)
+                .contains(&t.len())
+                .then(|| (v["id"].as_str().unwrap_or("").to_string(), t.to_string()))
+        })
+        .collect()
+}

@@ -109,13 +109,21 @@ struct Open {
     last: usize,
 }
 
-/// Fields that hold a digit are values (times, ids, counts, addresses, `key=3`): they are
-/// slots from the start, so each row carries its own copy even when the value repeats, and the
-/// template holds only the digit-free vocabulary of the line.
-fn value_fields(text: &str, p: &[(usize, usize)]) -> Vec<bool> {
+/// Fields that hold a digit, `@`, `/` or `=` are values (times, ids, counts, addresses, paths,
+/// `user@db`, `key=v`), and so is a listing's last field (the entry name): they are slots from
+/// the start, so each row carries its own copy even when the value repeats, and the template
+/// holds only the plain vocabulary of the line.
+fn value_fields(text: &str, p: &[(usize, usize)], listing: bool) -> Vec<bool> {
+    let last_field = p.len().saturating_sub(2);
     p.iter()
         .enumerate()
-        .map(|(j, r)| j % 2 == 1 && text[r.0..r.1].bytes().any(|b| b.is_ascii_digit()))
+        .map(|(j, r)| {
+            j % 2 == 1
+                && ((listing && j == last_field)
+                    || text[r.0..r.1]
+                        .bytes()
+                        .any(|b| b.is_ascii_digit() || matches!(b, b'@' | b'/' | b'=')))
+        })
         .collect()
 }
 
@@ -277,7 +285,7 @@ pub fn find_table_folds(doc: &TokenizedText, foldable: &[bool], listing: bool) -
                     let oldest = (0..open.len()).min_by_key(|&k| open[k].last).unwrap_or(0);
                     done.push(open.swap_remove(oldest));
                 }
-                let varying = value_fields(text, &p);
+                let varying = value_fields(text, &p, listing);
                 open.push(Open {
                     key,
                     rep: li,
