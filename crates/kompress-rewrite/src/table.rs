@@ -137,9 +137,9 @@ fn bucket_key(text: &str, p: &[(usize, usize)]) -> u64 {
         }
         h = (h ^ 0xff).wrapping_mul(0x100_0000_01B3);
     };
-    mix(text[p[0].0..p[0].1].as_bytes());
+    mix(&text.as_bytes()[p[0].0..p[0].1]);
     let last = p[p.len() - 1];
-    mix(text[last.0..last.1].as_bytes());
+    mix(&text.as_bytes()[last.0..last.1]);
     for r in p.iter().skip(1).step_by(2).take(KEY_FIELDS) {
         let f = &text[r.0..r.1];
         if f.bytes().any(|b| b.is_ascii_digit()) {
