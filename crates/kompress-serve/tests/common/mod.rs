@@ -71,21 +71,34 @@ pub fn url(b: &Served, path: &str) -> String {
     format!("http://{}{}", b.addr, path)
 }
 
-/// A 220-line service log: repetitive heartbeats with one error block in the middle.
+/// A failing integration-test run: one error block (an error line, the exception and its
+/// application frames) above a 200-frame test-harness tail, which the default evicts behind one
+/// marker whose handle the retrieve tests resolve. (A service log would no longer do: logs keep
+/// every line and fold.)
 pub fn tool_log(seed: usize) -> String {
-    let mut s = String::new();
-    for i in 0..220 {
-        if i == 110 {
-            s.push_str(&format!("2026-11-25T10:01:50Z ERROR db-pool-{seed}: connection refused (os error 111) at 10.0.3.7:5432\n"));
-            s.push_str("    at Pool::acquire (src/pool.rs:88)\n");
-        }
-        s.push_str(&format!(
-            "2026-11-25T10:{:02}:{:02}Z INFO worker-{} heartbeat ok queue=0 run={seed}\n",
-            i / 60,
-            i % 60,
-            i % 4
-        ));
+    let mut s = format!("Running integration suite of db-pool-{seed} against 10.0.3.7:5432\n");
+    s.push_str(&format!(
+        "ERROR db-pool-{seed}: connection refused (os error 111) at 10.0.3.7:5432\n"
+    ));
+    s.push_str("java.net.ConnectException: Connection refused\n");
+    s.push_str("\tat com.acme.pool.Pool.acquire(Pool.java:88)\n");
+    s.push_str(&format!("\tat com.acme.pool.PoolIT.test{seed}(PoolIT.java:41)\n"));
+    let harness = [
+        "sun.reflect.NativeMethodAccessorImpl.invoke",
+        "java.lang.reflect.Method.invoke",
+        "org.junit.runners.model.FrameworkMethod$1.runReflectiveCall",
+        "org.junit.internal.runners.model.ReflectiveCallable.run",
+        "org.junit.runners.ParentRunner$3.run",
+        "org.junit.runners.ParentRunner.runLeaf",
+        "org.apache.maven.surefire.junit4.JUnit4Provider.execute",
+    ];
+    for i in 0..200 {
+        let m = harness[i % harness.len()];
+        let file = m.rsplit('.').nth(1).unwrap_or("X");
+        // every evicted line says which run it came from (the tenant-scoping test looks for it)
+        s.push_str(&format!("\tat {m}({file}.java:{}) run={seed}\n", 40 + i));
     }
+    s.push_str(&format!("Tests run: 12, Failures: 1, Errors: 0 (run {seed})\n"));
     s
 }
 
