@@ -177,10 +177,16 @@ fn is_code_row(t: &[u8]) -> bool {
         "\"\"\"",
     ];
     let s = String::from_utf8_lossy(t);
-    let ends = matches!(
-        t.last(),
-        Some(b'{') | Some(b'}') | Some(b';') | Some(b')') | Some(b':') | Some(b',') | Some(b'(')
-    );
+    // a closing parenthesis ends a call (`f(x)`), not a parenthetical remark (`done (3 s)`)
+    let call = t.last() == Some(&b')')
+        && t.iter()
+            .rposition(|&b| b == b'(')
+            .is_some_and(|i| i > 0 && (t[i - 1].is_ascii_alphanumeric() || t[i - 1] == b'_'));
+    let ends = call
+        || matches!(
+            t.last(),
+            Some(b'{') | Some(b'}') | Some(b';') | Some(b':') | Some(b',') | Some(b'(')
+        );
     ends || KW.iter().any(|k| s.starts_with(k))
 }
 
@@ -389,5 +395,11 @@ mod tests {
         let trace =
             "java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)\n";
         assert_eq!(kind(trace), TextKind::Other);
+        let chatter = "Downloading crate-0 v0.3.0 (/build/crate-0)\nDownloading crate-1 v0.3.1 (/build/crate-1)\nDownloading crate-2 v0.3.2 (/build/crate-2)\n";
+        assert_eq!(
+            kind(chatter),
+            TextKind::Other,
+            "a parenthetical is not a call"
+        );
     }
 }

@@ -82,7 +82,9 @@ pub fn tool_log(seed: usize) -> String {
     ));
     s.push_str("java.net.ConnectException: Connection refused\n");
     s.push_str("\tat com.acme.pool.Pool.acquire(Pool.java:88)\n");
-    s.push_str(&format!("\tat com.acme.pool.PoolIT.test{seed}(PoolIT.java:41)\n"));
+    s.push_str(&format!(
+        "\tat com.acme.pool.PoolIT.test{seed}(PoolIT.java:41)\n"
+    ));
     let harness = [
         "sun.reflect.NativeMethodAccessorImpl.invoke",
         "java.lang.reflect.Method.invoke",
@@ -98,7 +100,9 @@ pub fn tool_log(seed: usize) -> String {
         // every evicted line says which run it came from (the tenant-scoping test looks for it)
         s.push_str(&format!("\tat {m}({file}.java:{}) run={seed}\n", 40 + i));
     }
-    s.push_str(&format!("Tests run: 12, Failures: 1, Errors: 0 (run {seed})\n"));
+    s.push_str(&format!(
+        "Tests run: 12, Failures: 1, Errors: 0 (run {seed})\n"
+    ));
     s
 }
 
