@@ -14,12 +14,25 @@ pytestmark = pytest.mark.skipif(not URL, reason="KOMPRESS_URL not set: run scrip
 
 
 def tool_log(seed):
-    lines = []
-    for i in range(220):
-        if i == 110:
-            lines.append(f"2026-11-25T10:01:50Z ERROR db-pool-{seed}: connection refused (os error 111) at 10.0.3.7:5432")
-            lines.append("    at Pool::acquire (src/pool.rs:88)")
-        lines.append(f"2026-11-25T10:{i // 60:02}:{i % 60:02}Z INFO worker-{i % 4} heartbeat ok queue=0 run={seed}")
+    """A failing integration-test run: an error block above a 200-frame test-harness tail that
+    the default evicts behind a marker (a service log keeps every line now: logs fold)."""
+    lines = [
+        f"Running integration suite of db-pool-{seed} against 10.0.3.7:5432",
+        f"ERROR db-pool-{seed}: connection refused (os error 111) at 10.0.3.7:5432",
+        "java.net.ConnectException: Connection refused",
+        "\tat com.acme.pool.Pool.acquire(Pool.java:88)",
+        f"\tat com.acme.pool.PoolIT.test{seed}(PoolIT.java:41)",
+    ]
+    harness = [
+        "sun.reflect.NativeMethodAccessorImpl.invoke",
+        "java.lang.reflect.Method.invoke",
+        "org.junit.runners.ParentRunner.runLeaf",
+        "org.apache.maven.surefire.junit4.JUnit4Provider.execute",
+    ]
+    for i in range(200):
+        m = harness[i % len(harness)]
+        lines.append(f"\tat {m}({m.rsplit('.', 2)[1]}.java:{40 + i}) run={seed}")
+    lines.append(f"Tests run: 12, Failures: 1, Errors: 0 (run {seed})")
     return "\n".join(lines) + "\n"
 
 
