@@ -19,10 +19,8 @@ mod logs;
 mod relay;
 mod sse_upstream;
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use common::scripted::{self, first_handle, Script};
 use common::*;
 use serde_json::{json, Value};
@@ -74,19 +72,7 @@ async fn redirecting(req: HttpRequest, body: web::Bytes, log: web::Data<Log>) ->
 /// An upstream that answers every request with the redirect its query asks for and anything
 /// else (`/steal…`: a followed redirect) with 200; returns its `host:port` and what it got.
 pub fn redirecting_upstream() -> (String, Log) {
-    let log: Log = Arc::default();
-    let data = web::Data::new(log.clone());
-    let srv = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(redirecting))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind the redirecting upstream");
-    let addr = srv.addrs()[0];
-    actix_web::rt::spawn(srv.run());
-    (addr.to_string(), log)
+    loopback_upstream(redirecting)
 }
 
 /// Every `Location` tried: the other server by address, by name and scheme-relative; the

@@ -160,20 +160,32 @@ async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Log>) -> Http
         .json(serde_json::json!({"id": "resp-1", "ok": true}))
 }
 
-/// A real HTTP server on a free loopback port that records every request.
-pub fn fake_upstream() -> (String, Log) {
+/// A real HTTP server on a free loopback port that answers every request with `handler`
+/// (which gets the shared [`Log`] as `web::Data<Log>`); its `host:port` and the log.
+pub fn loopback_upstream<F, Args>(handler: F) -> (String, Log)
+where
+    F: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
     let log: Log = Arc::default();
     let data = web::Data::new(log.clone());
     let srv = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .default_service(web::to(record))
+            .default_service(web::to(handler.clone()))
     })
     .workers(1)
     .bind("127.0.0.1:0")
-    .expect("bind upstream");
+    .expect("bind a loopback upstream");
     let addr = srv.addrs()[0];
     actix_web::rt::spawn(srv.run());
+    (addr.to_string(), log)
+}
+
+/// A real HTTP server on a free loopback port that records every request.
+pub fn fake_upstream() -> (String, Log) {
+    let (addr, log) = loopback_upstream(record);
     (format!("http://{addr}"), log)
 }
 
