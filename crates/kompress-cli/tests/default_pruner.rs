@@ -13,6 +13,20 @@ fn config(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     cfg
 }
 
+/// A config that routes `other` text of at least `min_tokens` tokens to a model directory that
+/// does not hold a model.
+fn unloadable_model_routed(dir: &std::path::Path, min_tokens: usize) -> std::path::PathBuf {
+    let empty_model = dir.join("not-a-model");
+    std::fs::create_dir(&empty_model).unwrap();
+    config(
+        dir,
+        &format!(
+            "[pruner]\nmodel = {:?}\nlearned_kinds = [\"other\"]\nlearned_min_tokens = {min_tokens}\n",
+            empty_model.display().to_string()
+        ),
+    )
+}
+
 #[test]
 fn the_default_is_the_statistical_pruner_and_loads_no_model() {
     let text = stack_trace();
@@ -55,15 +69,7 @@ fn a_kind_routed_to_the_model_gets_the_blend() {
 #[test]
 fn a_model_that_does_not_load_falls_back_to_the_statistical_pruner_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let empty_model = dir.path().join("not-a-model");
-    std::fs::create_dir(&empty_model).unwrap();
-    let cfg = config(
-        dir.path(),
-        &format!(
-            "[pruner]\nmodel = {:?}\nlearned_kinds = [\"other\"]\nlearned_min_tokens = 1\n",
-            empty_model.display().to_string()
-        ),
-    );
+    let cfg = unloadable_model_routed(dir.path(), 1);
     let text = stack_trace();
     let fallback = kompress(&["compress", "--config", cfg.to_str().unwrap(), "-"], &text);
     let stat = kompress(&["compress", "--pruner", "stat", "-"], &text);
@@ -78,15 +84,7 @@ fn a_model_that_does_not_load_falls_back_to_the_statistical_pruner_and_says_so()
 #[test]
 fn a_text_shorter_than_the_model_threshold_never_loads_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    let empty_model = dir.path().join("not-a-model");
-    std::fs::create_dir(&empty_model).unwrap();
-    let cfg = config(
-        dir.path(),
-        &format!(
-            "[pruner]\nmodel = {:?}\nlearned_kinds = [\"other\"]\nlearned_min_tokens = 100000\n",
-            empty_model.display().to_string()
-        ),
-    );
+    let cfg = unloadable_model_routed(dir.path(), 100000);
     let out = kompress(
         &["compress", "--config", cfg.to_str().unwrap(), "-"],
         &stack_trace(),

@@ -106,15 +106,12 @@ pub fn rewrite(
 ) -> Rewritten {
     let kind = kompress_stat::classify(doc);
     let n = doc.lines.len();
-    let plain = |li: usize| {
-        !mask.line_forced.get(li).copied().unwrap_or(false)
-            && !in_block.get(li).copied().unwrap_or(false)
-    };
     // safe mode keeps or evicts whole lines; ultra may also cut runs out of kept lines
     let partial = cfg.mode == Mode::Ultra;
     let line_forced: Vec<bool> = (0..n)
         .map(|li| mask.line_forced.get(li).copied().unwrap_or(false))
         .collect();
+    let plain = |li: usize| !line_forced[li] && !in_block.get(li).copied().unwrap_or(false);
     let mut plan = plan_lines(doc, keep, &line_forced, cfg.markers, partial);
     // logs and listings fold instead of dropping; other text folds what the pruner kept
     let rows = if cfg.fold && kind.folds() {
@@ -124,10 +121,7 @@ pub fn rewrite(
             .collect();
         find_table_folds(doc, &foldable, kind == TextKind::Listing)
     } else {
-        TableFolds {
-            groups: Vec::new(),
-            row_of: vec![None; n],
-        }
+        TableFolds::default()
     };
     let forced: Vec<bool> = (0..n)
         .map(|li| line_forced[li] || rows.is_row(li))
