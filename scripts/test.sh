@@ -35,5 +35,9 @@ cargo test --workspace
 bash scripts/serve/sdk_e2e.sh
 # the playground in headless Chromium (Playwright), screenshot checked
 bash scripts/serve/playground_e2e.sh
+# without the learned pruner: no libtorch (LIBTORCH points nowhere, so a crate that needed it
+# would fail to build); [pruner] alone, then the lean binary (last: it replaces target/debug/kompress)
+LIBTORCH=/nonexistent/libtorch cargo test -p kompress-pruners
+LIBTORCH=/nonexistent/libtorch cargo test -p kompress-cli --no-default-features --test lean
 # HTTPS upstreams through the proxy (the optional `tls` feature)
 cargo test -p kompress-serve --features tls --test tls

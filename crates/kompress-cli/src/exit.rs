@@ -26,6 +26,7 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
                 _ => INPUT,
             };
         }
+        #[cfg(feature = "learned")]
         if matches!(
             cause.downcast_ref::<kompress_model::ModelError>(),
             Some(kompress_model::ModelError::InvalidConfig { .. })

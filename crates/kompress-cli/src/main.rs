@@ -6,7 +6,6 @@
 
 mod cmd;
 mod exit;
-mod pruners;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -37,8 +36,10 @@ enum Command {
     /// Serve the HTTP compress API, the OpenAI/Anthropic proxy, /metrics and the playground.
     Serve(cmd::serve::Args),
     /// Train the learned pruner (LoRA + heads) from a JSON settings file.
+    #[cfg(feature = "learned")]
     Train(cmd::train::TrainArgs),
     /// Self-labelling: relabel training data with a trained model + the floor as the oracle.
+    #[cfg(feature = "learned")]
     Relabel(cmd::train::RelabelArgs),
     /// Kafka stream processor: transcripts in; compressed transcripts, eviction records and
     /// dead letters out.
@@ -90,7 +91,9 @@ fn main() {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Eval(a) => cmd::eval::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        #[cfg(feature = "learned")]
         Command::Train(a) => cmd::train::run_train(a),
+        #[cfg(feature = "learned")]
         Command::Relabel(a) => cmd::train::run_relabel(a),
         Command::Stream(a) => cmd::kafka::run_stream(a),
         Command::Recompress(a) => cmd::kafka::run_recompress(*a),

@@ -12,7 +12,7 @@ use kompress_pipeline::{Pipeline, PipelineSettings};
 use kompress_stat::StatConfig;
 use serde::Deserialize;
 
-use crate::pruners::PrunerSpec;
+use kompress_pruners::PrunerSpec;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -63,8 +63,8 @@ pub fn pipeline_settings(fc: &FileConfig) -> anyhow::Result<PipelineSettings> {
 pub fn service_pipeline_settings(flags: &PrunerFlags) -> anyhow::Result<PipelineSettings> {
     let mut fc = FileConfig::default();
     flags.apply(&mut fc)?;
-    if fc.pruner.kind == crate::pruners::PrunerKind::Auto {
-        fc.pruner.kind = crate::pruners::PrunerKind::Stat;
+    if fc.pruner.kind == kompress_pruners::PrunerKind::Auto {
+        fc.pruner.kind = kompress_pruners::PrunerKind::Stat;
     }
     pipeline_settings(&fc)
 }
@@ -81,7 +81,7 @@ pub struct PrunerFlags {
     /// learned (the tch model alone), or blend (learned and statistical logits averaged).
     /// Overrides `[pruner] kind`.
     #[arg(long, value_enum)]
-    pub pruner: Option<crate::pruners::PrunerKind>,
+    pub pruner: Option<kompress_pruners::PrunerKind>,
     /// A model directory for the learned pruner (default: models/default, or $KOMPRESS_MODEL).
     /// Implies `--pruner learned` unless --pruner says otherwise.
     #[arg(long, env = "KOMPRESS_MODEL")]
@@ -89,18 +89,18 @@ pub struct PrunerFlags {
     /// The model's type: auto (bf16 on CPUs with AVX512-BF16, else f32), f32 or bf16.
     /// Overrides `[pruner] dtype`.
     #[arg(long, value_enum)]
-    pub dtype: Option<crate::pruners::Dtype>,
+    pub dtype: Option<kompress_pruners::Dtype>,
 }
 
 impl PrunerFlags {
     pub fn apply(&self, fc: &mut FileConfig) -> anyhow::Result<()> {
         if let Some(m) = &self.model {
             fc.pruner.model = Some(m.clone());
-            use crate::pruners::PrunerKind;
+            use kompress_pruners::PrunerKind;
             if self.pruner.is_none()
                 && matches!(fc.pruner.kind, PrunerKind::Stat | PrunerKind::Auto)
             {
-                fc.pruner.kind = crate::pruners::PrunerKind::Learned;
+                fc.pruner.kind = kompress_pruners::PrunerKind::Learned;
             }
         }
         if let Some(k) = self.pruner {
@@ -109,7 +109,7 @@ impl PrunerFlags {
         if let Some(d) = self.dtype {
             fc.pruner.dtype = d;
         }
-        fc.pruner.validate()
+        Ok(fc.pruner.validate()?)
     }
 }
 

@@ -3,6 +3,8 @@
 //! default); a routed kind gets the blend with the shipped model, loaded on first use, or the
 //! statistical pruner (said on stderr) when the model does not load.
 
+#![cfg(feature = "learned")]
+
 mod common;
 
 use common::{base_encoder_installed, kompress, stack_trace};

@@ -3,6 +3,8 @@
 //! `kompress compress --pruner blend` does, and differently from the statistical default.
 //! (A JSONL directory to a directory: no broker needed.)
 
+#![cfg(feature = "learned")]
+
 mod common;
 
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! fixture encoder, then compress with the trained model (alone and blended) and restore
 //! byte-exact; configuration mistakes exit 4 naming the field.
 
+#![cfg(feature = "learned")]
+
 mod common;
 
 use std::path::Path;

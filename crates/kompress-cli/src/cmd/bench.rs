@@ -116,7 +116,7 @@ fn latency(
     runs: usize,
 ) -> anyhow::Result<()> {
     let stat_cfg = kompress_stat::StatConfig::default();
-    let mut auto = crate::pruners::PrunerSpec::default().build(&stat_cfg)?;
+    let mut auto = kompress_pruners::PrunerSpec::default().build(&stat_cfg)?;
     let mut stat: Box<dyn kompress_core::Pruner> = Box::new(StatPruner::default());
     let (mut ta, mut ts) = (Vec::new(), Vec::new());
     let bpe = tiktoken_rs::o200k_base().context("loading o200k_base")?;

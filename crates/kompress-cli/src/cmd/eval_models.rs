@@ -3,12 +3,15 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "learned")]
 use anyhow::Context;
+#[cfg(feature = "learned")]
 use kompress_eval::data::{load_cases, Split};
 use kompress_eval::report::ModelSpeedRow;
 use kompress_eval::run::LearnedModel;
+#[cfg(feature = "learned")]
 use kompress_eval::systems::SharedPruner;
-use kompress_model::TchPruner;
+#[cfg(feature = "learned")]
 use kompress_stat::StatConfig;
 
 /// `LABEL=DIR` (the model alone), `LABEL=blend:DIR` (the model's logits averaged with the
@@ -23,7 +26,7 @@ pub struct ModelArg {
 }
 
 fn parse_blend(spec: &str) -> Result<(f32, f32), String> {
-    let d = crate::pruners::PrunerSpec::default();
+    let d = kompress_pruners::PrunerSpec::default();
     if spec.is_empty() {
         return Ok((d.blend_weight, d.blend_bias));
     }
@@ -34,7 +37,7 @@ fn parse_blend(spec: &str) -> Result<(f32, f32), String> {
     let w: f32 = w.parse().map_err(|e| format!("blend weight {w:?}: {e}"))?;
     let b: f32 = b.parse().map_err(|e| format!("blend bias {b:?}: {e}"))?;
     // the ranges of `[pruner] blend_weight` / `blend_bias`
-    crate::pruners::PrunerSpec {
+    kompress_pruners::PrunerSpec {
         blend_weight: w,
         blend_bias: b,
         ..d
@@ -70,13 +73,14 @@ pub fn parse_model_arg(s: &str) -> Result<ModelArg, String> {
 }
 
 /// Loads a model as `kompress compress` runs it (`[pruner] dtype = "auto"`).
-fn load(dir: &std::path::Path) -> anyhow::Result<TchPruner> {
-    let p = TchPruner::load(dir, kompress_model::best_device())
-        .with_context(|| format!("loading model {}", dir.display()))?;
-    Ok(crate::pruners::Dtype::Auto.apply(p))
+#[cfg(feature = "learned")]
+fn load(dir: &std::path::Path) -> anyhow::Result<kompress_model::TchPruner> {
+    kompress_pruners::load_model(dir, kompress_pruners::Dtype::Auto)
+        .with_context(|| format!("loading model {}", dir.display()))
 }
 
 /// Loads each distinct directory once; a blend reuses the plain model's cached scores.
+#[cfg(feature = "learned")]
 pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
     let mut loaded: Vec<(PathBuf, SharedPruner)> = Vec::new();
     let mut out = Vec::new();
@@ -90,7 +94,7 @@ pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
             }
         };
         let pruner = match m.blend {
-            Some((weight, bias)) => SharedPruner::new(Box::new(crate::pruners::blend_with_stat(
+            Some((weight, bias)) => SharedPruner::new(Box::new(kompress_pruners::blend_with_stat(
                 Box::new(model),
                 weight,
                 bias,
@@ -107,6 +111,7 @@ pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
 }
 
 /// Throughput of each distinct model directory over the first `bytes` of the eval split.
+#[cfg(feature = "learned")]
 pub fn model_speed(
     args: &[ModelArg],
     data: &std::path::Path,
@@ -143,4 +148,30 @@ pub fn model_speed(
         });
     }
     Ok(rows)
+}
+
+/// A build without the learned pruner has no model to put beside the other systems.
+#[cfg(not(feature = "learned"))]
+pub fn learned_models(args: &[ModelArg]) -> anyhow::Result<Vec<LearnedModel>> {
+    match args.first() {
+        None => Ok(Vec::new()),
+        Some(m) => Err(
+            anyhow::Error::new(kompress_pruners::not_built()).context(format!(
+                "--model {}={}{}",
+                m.label,
+                if m.blend.is_some() { "blend:" } else { "" },
+                m.dir.display()
+            )),
+        ),
+    }
+}
+
+/// See [`learned_models`]: no model, no model-speed rows.
+#[cfg(not(feature = "learned"))]
+pub fn model_speed(
+    args: &[ModelArg],
+    _data: &std::path::Path,
+    _bytes: usize,
+) -> anyhow::Result<Vec<ModelSpeedRow>> {
+    learned_models(args).map(|_| Vec::new())
 }

@@ -6,6 +6,7 @@ pub mod kafka;
 pub mod restore;
 pub mod score;
 pub mod serve;
+#[cfg(feature = "learned")]
 pub mod train;
 
 use std::io::Read;

@@ -1,5 +1,11 @@
-//! Which pruner the pipeline's model actor owns: the statistical scorer, the learned tch model,
-//! or a blend of both. The model is loaded on the actor's own thread (the factory runs there).
+//! Which pruner the pipeline's model actor owns (`[pruner]` in kompress.toml): the statistical
+//! scorer, the learned tch model, or a blend of both. The model is loaded on the actor's own
+//! thread (the factory runs there). The CLI, `serve` and `stream` share this crate.
+//!
+//! The learned pruner sits behind the cargo feature `learned` (libtorch through tch). Without
+//! it nothing here links libtorch; `learned` and `blend` are then a typed
+//! [`CoreError::Pruner`] naming the feature, and `auto` is the statistical pruner (its model
+//! kinds, when configured, fall back to the statistical pruner with one line on stderr).
 //!
 //! The default, `auto`, routes by kind of text ([`kompress_pipeline::RoutedPruner`]): the statistical pruner,
 //! and the blend of the default model with it (weight 0.3 on the model, eviction bias 1.0)
@@ -11,10 +17,21 @@
 use std::path::{Path, PathBuf};
 
 use kompress_core::{CoreError, Pruner, TextKind};
-use kompress_model::TchPruner;
 use kompress_pipeline::BlendPruner;
 use kompress_stat::{StatConfig, StatPruner};
 use serde::Deserialize;
+
+#[cfg(feature = "learned")]
+mod learned;
+#[cfg(feature = "learned")]
+pub use learned::load_model;
+
+/// Whether this build has the learned pruner (the cargo feature `learned`).
+pub const LEARNED: bool = cfg!(feature = "learned");
+/// Sub-word pieces per window of the model (kompress-model's `DEFAULT_WINDOW`).
+pub const MODEL_WINDOW: usize = 512;
+/// Padded sub-word pieces per forward pass (kompress-model's `DEFAULT_BATCH_TOKENS`).
+pub const MODEL_BATCH_TOKENS: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -42,19 +59,6 @@ pub enum Dtype {
     F32,
     /// bfloat16 weights and activations, scores read back as fp32.
     Bf16,
-}
-
-impl Dtype {
-    /// `model`, run in this type on its device.
-    pub fn apply(self, model: TchPruner) -> TchPruner {
-        let kind = match self {
-            Dtype::F32 => tch::Kind::Float,
-            Dtype::Bf16 => tch::Kind::BFloat16,
-            Dtype::Auto if kompress_model::native_bf16(model.device()) => tch::Kind::BFloat16,
-            Dtype::Auto => tch::Kind::Float,
-        };
-        model.with_kind(kind)
-    }
 }
 
 /// `[pruner]` in kompress.toml.
@@ -87,7 +91,7 @@ impl Default for PrunerSpec {
             kind: PrunerKind::default(),
             model: None,
             threads: 0,
-            batch_tokens: kompress_model::pruner::DEFAULT_BATCH_TOKENS,
+            batch_tokens: MODEL_BATCH_TOKENS,
             blend_weight: 0.3,
             blend_bias: 1.0,
             dtype: Dtype::default(),
@@ -108,40 +112,40 @@ pub fn default_model_dir() -> PathBuf {
 }
 
 impl PrunerSpec {
-    pub fn validate(&self) -> anyhow::Result<()> {
+    /// Checks every field; the error names the offending one (`pruner.threads`, …).
+    pub fn validate(&self) -> Result<(), CoreError> {
         if self.threads < 0 {
-            anyhow::bail!(CoreError::config(
+            return Err(CoreError::config(
                 "pruner.threads",
-                format!("must be 0 (default) or more, got {}", self.threads)
+                format!("must be 0 (default) or more, got {}", self.threads),
             ));
         }
-        if self.batch_tokens < kompress_model::pruner::DEFAULT_WINDOW {
-            anyhow::bail!(CoreError::config(
+        if self.batch_tokens < MODEL_WINDOW {
+            return Err(CoreError::config(
                 "pruner.batch_tokens",
                 format!(
                     "must be at least one window ({}), got {}",
-                    kompress_model::pruner::DEFAULT_WINDOW,
-                    self.batch_tokens
-                )
+                    MODEL_WINDOW, self.batch_tokens
+                ),
             ));
         }
         if !(self.blend_weight > 0.0 && self.blend_weight < 1.0) {
-            anyhow::bail!(CoreError::config(
+            return Err(CoreError::config(
                 "pruner.blend_weight",
-                format!("must be in (0, 1), got {}", self.blend_weight)
+                format!("must be in (0, 1), got {}", self.blend_weight),
             ));
         }
         if !self.blend_bias.is_finite() {
-            anyhow::bail!(CoreError::config(
+            return Err(CoreError::config(
                 "pruner.blend_bias",
-                format!("must be a finite number, got {}", self.blend_bias)
+                format!("must be a finite number, got {}", self.blend_bias),
             ));
         }
         if let Some(m) = &self.model {
             if !m.is_dir() {
-                anyhow::bail!(CoreError::config(
+                return Err(CoreError::config(
                     "pruner.model",
-                    format!("{} is not a directory", m.display())
+                    format!("{} is not a directory", m.display()),
                 ));
             }
         }
@@ -157,37 +161,31 @@ impl PrunerSpec {
     pub fn batch_token_budget(&self) -> usize {
         match self.kind {
             PrunerKind::Stat => 16_384,
+            // without the model nothing waits for forward passes
+            PrunerKind::Auto if !LEARNED => 16_384,
             PrunerKind::Auto | PrunerKind::Learned | PrunerKind::Blend => {
                 self.batch_tokens.max(1024) * 2
             }
         }
     }
 
-    pub fn load_learned(&self) -> Result<TchPruner, CoreError> {
-        if self.threads > 0 {
-            tch::set_num_threads(self.threads);
+    /// The learned model as `[pruner]` says (threads, window, batch, dtype).
+    pub fn load_learned(&self) -> Result<Box<dyn Pruner>, CoreError> {
+        #[cfg(feature = "learned")]
+        {
+            learned::load(self)
         }
-        let dir = self.model_dir();
-        let p = TchPruner::load(&dir, kompress_model::best_device()).map_err(|e| {
-            CoreError::Pruner {
-                pruner: "tch".into(),
-                reason: format!(
-                    "loading model {}: {e} (run scripts/setup_torch.sh for the base encoder)",
-                    dir.display()
-                ),
-            }
-        })?;
-        // the default window, or the model's positions when it has fewer
-        let window =
-            (p.model().config.max_positions() as usize).min(kompress_model::pruner::DEFAULT_WINDOW);
-        Ok(self.dtype.apply(p.with_limits(window, self.batch_tokens)?))
+        #[cfg(not(feature = "learned"))]
+        {
+            Err(not_built())
+        }
     }
 
     /// Builds the pruner (called on the pipeline's model thread).
     pub fn build(&self, stat: &StatConfig) -> Result<Box<dyn Pruner>, CoreError> {
         Ok(match self.kind {
             PrunerKind::Stat => Box::new(StatPruner::new(stat.clone())),
-            PrunerKind::Learned => Box::new(self.load_learned()?),
+            PrunerKind::Learned => self.load_learned()?,
             PrunerKind::Blend => Box::new(self.blend(self.load_learned()?, stat)?),
             PrunerKind::Auto => {
                 let (spec, st) = (self.clone(), stat.clone());
@@ -204,8 +202,8 @@ impl PrunerSpec {
         })
     }
 
-    fn blend(&self, model: TchPruner, stat: &StatConfig) -> Result<BlendPruner, CoreError> {
-        blend_with_stat(Box::new(model), self.blend_weight, self.blend_bias, stat)
+    fn blend(&self, model: Box<dyn Pruner>, stat: &StatConfig) -> Result<BlendPruner, CoreError> {
+        blend_with_stat(model, self.blend_weight, self.blend_bias, stat)
     }
 }
 
@@ -222,4 +220,14 @@ pub fn blend_with_stat(
         (Box::new(StatPruner::new(stat.clone())), 1.0 - weight),
     ])?
     .with_bias(bias)
+}
+
+/// The error for a learned pruner in a build without the `learned` feature.
+pub fn not_built() -> CoreError {
+    CoreError::Pruner {
+        pruner: "learned".into(),
+        reason: "this kompress was built without the `learned` cargo feature (no libtorch); \
+                 rebuild with default features for `learned`, `blend` or `learned_kinds`"
+            .into(),
+    }
 }
