@@ -1,9 +1,7 @@
 //! The work of each role as plain functions. The actors in [`crate::actors`] own and call these;
 //! keeping them plain makes them testable and benchmarkable without a running system.
 
-use kompress_core::{
-    gate::gate_one, CompressionConfig, GateParams, Mode, PrunerScores, TextKind, TokenizedText,
-};
+use kompress_core::{CompressionConfig, GateParams, Mode, PrunerScores, TextKind, TokenizedText};
 use kompress_floor::{Floor, FloorMask};
 use kompress_rewrite::{
     find_table_folds, fold::find_folds, plan_lines, render_with_rows, LineState, RewriteOptions,
@@ -45,8 +43,10 @@ pub fn forced_line_bits(doc: &TokenizedText, mask: &FloorMask) -> Vec<u32> {
     bits
 }
 
-/// The gate: threshold, or the `target_ratio` share of tokens with the lowest eviction
-/// probability (ties by position), plus whatever the floor forces.
+/// The gate: the CPU twin of the fused kernel (kompress_core::gate), bit for bit. With a
+/// `target_ratio`, the budget is `keep_count_for_ratio` tokens, the floor's tokens take it first
+/// and the rest go to the lowest eviction probabilities (ties by position); without one, the
+/// threshold, plus whatever the floor forces.
 pub fn gate(
     scores: &PrunerScores,
     floor_bits: &[u32],
@@ -56,30 +56,25 @@ pub fn gate(
     let n = scores.token_logits.len();
     let mut p = vec![0f32; n];
     let mut keep = vec![0u8; n];
-    kompress_core::gate_cpu(
-        &scores.token_logits,
-        &scores.span_logits,
-        floor_bits,
-        params,
-        &mut p,
-        &mut keep,
-    );
-    if let Some(r) = target_ratio {
-        let k = ((n as f64) * f64::from(r)).ceil() as usize;
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by(|&a, &b| p[a as usize].total_cmp(&p[b as usize]).then(a.cmp(&b)));
-        for (rank, &i) in order.iter().enumerate() {
-            let forced = floor_bits
-                .get(i as usize / 32)
-                .is_some_and(|w| (w >> (i % 32)) & 1 == 1);
-            keep[i as usize] = u8::from(rank < k || forced);
-        }
+    match target_ratio {
+        Some(r) => kompress_core::gate::gate_cpu_top_k(
+            &scores.token_logits,
+            &scores.span_logits,
+            floor_bits,
+            params,
+            kompress_core::gate::keep_count_for_ratio(n, r),
+            &mut p,
+            &mut keep,
+        ),
+        None => kompress_core::gate_cpu(
+            &scores.token_logits,
+            &scores.span_logits,
+            floor_bits,
+            params,
+            &mut p,
+            &mut keep,
+        ),
     }
-    debug_assert!(p
-        .iter()
-        .zip(&scores.token_logits)
-        .all(|(a, t)| a.is_nan() || t.is_nan() || *a >= 0.0));
-    let _ = gate_one; // the per-token function the kernel mirrors
     Gated { p, keep }
 }
 
