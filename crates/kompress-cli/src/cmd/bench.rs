@@ -27,7 +27,8 @@ pub struct Args {
     #[arg(long)]
     latency: bool,
     /// Also run `kompress compress` on the first text as a child process this many times, with
-    /// the default pruner and with `--pruner stat`: end-to-end wall time, p50 and p95.
+    /// the default pruner and with `--pruner stat`: end-to-end wall time, p50 and p95; first
+    /// `kompress --version` as many times: start-up time and peak RSS.
     #[arg(long, default_value_t = 0)]
     spawn: usize,
 }
@@ -146,9 +147,51 @@ fn latency(
     Ok(())
 }
 
+/// Largest resident set of any child waited for so far, in MiB (`getrusage(RUSAGE_CHILDREN)`).
+fn children_peak_rss_mib() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given and reads nothing else.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RUSAGE_CHILDREN is a valid `who`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    if rc == 0 {
+        ru.ru_maxrss as f64 / 1024.0
+    } else {
+        f64::NAN
+    }
+}
+
+/// Start-up of this binary: `kompress --version` as a child `n` times (wall p50 / p95, and the
+/// peak RSS of those children, measured before any other child runs).
+fn startup(exe: &std::path::Path, n: usize) -> anyhow::Result<()> {
+    let mut xs = Vec::new();
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let st = std::process::Command::new(exe)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        xs.push(t0.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(st.success(), "kompress --version exited with {st}");
+    }
+    println!(
+        "start-up, `kompress --version` ({n} runs, learned pruner {}): p50 {:.1} ms  p95 {:.1} ms  \
+         peak RSS {:.1} MiB",
+        if kompress_pruners::LEARNED {
+            "linked"
+        } else {
+            "not built"
+        },
+        pct(&mut xs, 0.5),
+        pct(&mut xs, 0.95),
+        children_peak_rss_mib()
+    );
+    Ok(())
+}
+
 /// `kompress compress` as a child process on `text`, default pruner and stat alternating.
 fn spawn(text: &str, n: usize) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
+    startup(&exe, n)?;
     let input = std::env::temp_dir().join(format!("kompress-bench-{}.txt", std::process::id()));
     std::fs::write(&input, text)?;
     let (mut ta, mut ts) = (Vec::new(), Vec::new());
