@@ -27,6 +27,14 @@ enum Command {
     Compress(cmd::compress::Args),
     /// Rebuild the original, byte-exact, from a compressed file and its eviction records.
     Restore(cmd::restore::Args),
+    /// Run a command and print its output compressed; the evictions go to the local memory
+    /// store and its exit code is kept (`kompress run -- git log --stat -n 50`).
+    Run(cmd::run::Args),
+    /// Print the original text of a ref (a marker's handle or a run's ref) from the store.
+    Recall(cmd::recall::Args),
+    /// Print or install the agent hook (PreToolUse) that routes shell commands through
+    /// `kompress run`; `--handle` is the hook itself.
+    Hook(cmd::hook::Args),
     /// Compress every case of a JSONL set (../shared/data format) and report keep/savings/time.
     Score(cmd::score::Args),
     /// Evaluate every system side by side (metrics, Pareto plot, ensembles; --report for docs/report).
@@ -87,6 +95,12 @@ fn main() {
     let res = match cli.cmd {
         Command::Compress(a) => cmd::compress::run(a),
         Command::Restore(a) => cmd::restore::run(a),
+        Command::Run(a) => match cmd::run::run(a) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
+        Command::Recall(a) => cmd::recall::run(a),
+        Command::Hook(a) => cmd::hook::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Eval(a) => cmd::eval::run(a),

@@ -2,8 +2,13 @@ pub mod bench;
 pub mod compress;
 pub mod eval;
 pub mod eval_models;
+pub mod hook;
 pub mod kafka;
+pub mod recall;
 pub mod restore;
+pub mod run;
+mod run_bench;
+pub mod run_rules;
 pub mod score;
 pub mod serve;
 #[cfg(feature = "learned")]

@@ -19,6 +19,23 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// [`run`] in `dir`, with no user run config (`XDG_CONFIG_HOME` points into `dir`).
+pub fn run_env(args: &[&str], stdin: &[u8], dir: &Path) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kompress"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CONFIG_HOME", dir.join("no-config"))
+        .env_remove("KOMPRESS_RUN_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kompress runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// [`run`], which must succeed.
 pub fn kompress(args: &[&str], stdin: &[u8]) -> Output {
     let o = run(args, stdin);
