@@ -96,7 +96,7 @@ fn texts_random() -> Vec<String> {
                 x ^= x >> 7;
                 x ^= x << 17;
                 s.push_str(words[(x % words.len() as u64) as usize]);
-                s.push(if x % 5 == 0 { '\n' } else { ' ' });
+                s.push(if x.is_multiple_of(5) { '\n' } else { ' ' });
             }
             s
         })
