@@ -35,6 +35,8 @@ cargo test --workspace
 bash scripts/serve/sdk_e2e.sh
 # the playground in headless Chromium (Playwright), screenshot checked
 bash scripts/serve/playground_e2e.sh
+# the Python package (wheel, pytest) and the Headroom plugin against real headroom-ai 0.42
+bash scripts/python/test.sh
 # without the learned pruner: no libtorch (LIBTORCH points nowhere, so a crate that needed it
 # would fail to build); [pruner] alone, then the lean binary (last: it replaces target/debug/kompress)
 LIBTORCH=/nonexistent/libtorch cargo test -p kompress-pruners

@@ -82,6 +82,9 @@ class KompressCompressor:
             return self._passthrough(content, [f"kompress: {e.kind}: {e}"])
         if not r.evictions or r.text == content:
             return self._passthrough(content, [])
+        if r.stats["tokens_out"] >= r.stats["tokens_in"]:
+            # the markers cost more than the lines they replace: not worth sending
+            return self._passthrough(content, ["kompress: no token saving"])
         recoverable = {e["handle"]: e.get("decoded", e["original"]) for e in r.evictions if e["handle"]}
         whole = _native.content_hash(content)
         recoverable[whole] = content
