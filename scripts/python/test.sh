@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Python package (crates/kompress-py): builds the wheel with maturin, installs it into a
-# clean venv and runs its pytest suite; then installs it beside the real headroom-ai 0.42 from
-# PyPI (offline at run time: HEADROOM_OFFLINE=1, no model downloads) and runs the plugin tests
-# there, and the report of savings and critical keep next to Headroom's own compressors.
+# clean venv and runs its pytest suite; then installs it beside the real headroom-ai[proxy]
+# 0.42 from PyPI (offline at run time: HEADROOM_OFFLINE=1, no model downloads) and runs the
+# plugin tests there (Headroom's library compress() and its real proxy in front of a fake
+# upstream), then the report of savings and critical keep next to Headroom's own compressors.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 py=target/py
@@ -23,10 +24,10 @@ python3 -m venv "$py/venv-api"
 (cd crates/kompress-py/tests && ../../../"$py"/venv-api/bin/python -m pytest -q -p no:cacheprovider test_api.py test_headroom.py)
 
 # headroom-ai from PyPI (cached between runs; the wheel is reinstalled every time)
-if ! "$py/venv-headroom/bin/python" -c "import headroom, pytest, bpe_openai" >/dev/null 2>&1; then
+if ! "$py/venv-headroom/bin/python" -c "import headroom, fastapi, pytest, bpe_openai" >/dev/null 2>&1; then
     rm -rf "$py/venv-headroom"
     python3 -m venv "$py/venv-headroom"
-    "$py/venv-headroom/bin/pip" install -q "headroom-ai==0.42.0" pytest bpe-openai
+    "$py/venv-headroom/bin/pip" install -q "headroom-ai[proxy]==0.42.0" pytest bpe-openai
 fi
 "$py/venv-headroom/bin/pip" install -q --no-deps --force-reinstall "$wheel"
 (cd crates/kompress-py/tests &&
