@@ -100,15 +100,9 @@ impl From<PyFailure> for PyErr {
 /// A JSON argument the Python half built that does not parse: the caller passed something
 /// the wrapper could not turn into the expected shape.
 pub fn bad_json(what: &'static str, e: serde_json::Error) -> PyFailure {
-    let kind = if what == "config" {
-        "invalid_config"
-    } else {
-        "malformed_json"
-    };
-    let class = if what == "config" {
-        "ConfigError"
-    } else {
-        "InputError"
+    let (class, kind) = match what {
+        "config" => ("ConfigError", "invalid_config"),
+        _ => ("InputError", "malformed_json"),
     };
     PyFailure::new(class, kind, format!("{what}: {e}"))
 }

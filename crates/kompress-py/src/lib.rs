@@ -24,22 +24,18 @@ use crate::errors::{bad_json, PyFailure};
 /// Started pipelines, one per pruner kind.
 static PIPELINES: OnceLock<Mutex<HashMap<String, Pipeline>>> = OnceLock::new();
 
+/// `[pruner] kind` by its config name (PrunerKind's own serde names).
 fn pruner_kind(name: &str) -> Result<PrunerKind, PyFailure> {
-    Ok(match name {
-        "auto" => PrunerKind::Auto,
-        "stat" => PrunerKind::Stat,
-        "learned" => PrunerKind::Learned,
-        "blend" => PrunerKind::Blend,
-        other => {
-            return Err(PyFailure::new(
-                "ConfigError",
-                "invalid_config",
-                format!(
-                    "invalid configuration: field `pruner`: unknown pruner {other:?} \
-                     (expected auto, stat, learned or blend)"
-                ),
-            ))
-        }
+    use serde::de::{value::StrDeserializer, Deserialize};
+    PrunerKind::deserialize(StrDeserializer::<serde::de::value::Error>::new(name)).map_err(|_| {
+        PyFailure::new(
+            "ConfigError",
+            "invalid_config",
+            format!(
+                "invalid configuration: field `pruner`: unknown pruner {name:?} \
+                 (expected auto, stat, learned or blend)"
+            ),
+        )
     })
 }
 

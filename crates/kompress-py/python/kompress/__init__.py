@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Union
 
-from . import _native
+from . import _native, errors
 from .errors import (
     BusyError,
     ConfigError,
@@ -218,11 +218,5 @@ __all__ = [
     "CompressResult",
     "Eviction",
     "LEARNED",
-    "KompressError",
-    "InputError",
-    "ConfigError",
-    "RestoreError",
-    "PrunerError",
-    "BusyError",
-    "StoreError",
+    *errors.__all__,
 ]
