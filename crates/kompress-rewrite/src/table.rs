@@ -109,20 +109,26 @@ struct Open {
     last: usize,
 }
 
-/// Fields that hold a digit, `@`, `/` or `=` are values (times, ids, counts, addresses, paths,
-/// `user@db`, `key=v`), and so is a listing's last field (the entry name): they are slots from
-/// the start, so each row carries its own copy even when the value repeats, and the template
-/// holds only the plain vocabulary of the line.
+/// The slots a group starts with. In a log, fields that hold a digit, `@`, `/` or `=` are
+/// values (times, ids, counts, addresses, paths, `user@db`, `key=v`): they are slots from the
+/// start, so each row carries its own copy of every parameter even when the value repeats, and
+/// the template holds only the plain vocabulary of the line. In a listing the entry name (the
+/// last field) is what a row must carry; the metadata columns (mode, links, owner, size, date)
+/// become slots only where the rows differ, so a column that is the same on every row (`root
+/// root`, `Dec  3 12:42`) is written once, in the template.
 fn value_fields(text: &str, p: &[(usize, usize)], listing: bool) -> Vec<bool> {
     let last_field = p.len().saturating_sub(2);
     p.iter()
         .enumerate()
         .map(|(j, r)| {
             j % 2 == 1
-                && ((listing && j == last_field)
-                    || text[r.0..r.1]
+                && if listing {
+                    j == last_field
+                } else {
+                    text[r.0..r.1]
                         .bytes()
-                        .any(|b| b.is_ascii_digit() || matches!(b, b'@' | b'/' | b'=')))
+                        .any(|b| b.is_ascii_digit() || matches!(b, b'@' | b'/' | b'='))
+                }
         })
         .collect()
 }
@@ -463,6 +469,31 @@ mod tests {
         assert!(find_table_folds(&d2, &vec![true; d2.lines.len()], false)
             .groups
             .is_empty());
+    }
+
+    #[test]
+    fn a_listings_constant_columns_go_into_the_template_and_names_stay_in_rows() {
+        // the size column is padded to the widest size (the directory's own), so its separator
+        // varies; owner and date are the same on every row and are written once
+        let mut t = String::from("drwxr-xr-x 2 root root 12288 Dec  3 12:42 .\n");
+        for (size, name) in [
+            (130, "README-10.md"),
+            (4, "a.py"),
+            (953, "data-1.json"),
+            (77, "b.rs"),
+            (1024, "c.toml"),
+            (12, "d.txt"),
+        ] {
+            t.push_str(&format!(
+                "-rw-r--r-- 1 root root {size:>5} Dec  3 12:42 {name}\n"
+            ));
+        }
+        let d = tokenize(t.as_str());
+        let f = find_table_folds(&d, &vec![true; d.lines.len()], true);
+        assert_eq!(f.groups.len(), 1, "{:?}", f.groups);
+        let g = &f.groups[0];
+        assert_eq!(g.template, "-rw-r--r-- 1 root root<*> Dec  3 12:42 <*>");
+        assert_eq!(g.row(&t, 2), "T1|    953 | data-1.json");
     }
 
     #[test]
