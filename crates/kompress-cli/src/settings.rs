@@ -3,16 +3,14 @@
 //! Flags override the file.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use kompress_core::CompressionConfig;
-use kompress_floor::Floor;
 use kompress_pipeline::{Pipeline, PipelineSettings};
 use kompress_stat::StatConfig;
 use serde::Deserialize;
 
-use kompress_pruners::PrunerSpec;
+use kompress_pruners::{PipelineConfig, PrunerSpec};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -37,32 +35,53 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     Ok(cfg)
 }
 
-pub fn floor(fc: &FileConfig) -> anyhow::Result<Floor> {
-    Ok(match &fc.floor {
-        Some(p) => Floor::from_file(p).map_err(kompress_pipeline::PipelineError::from)?,
-        None => Floor::embedded_default(),
-    })
+impl FileConfig {
+    /// The pipeline part of the file: `[pruner]`, `[stat]`, `floor`.
+    pub fn pipeline_config(&self) -> PipelineConfig {
+        PipelineConfig {
+            pruner: self.pruner.clone(),
+            stat: self.stat.clone(),
+            floor: self.floor.clone(),
+        }
+    }
 }
 
-/// Pipeline settings for the configured pruner and floor (other knobs at their defaults).
+/// Pipeline settings for the configured pruner, `[stat]` and floor (other knobs at their
+/// defaults), with their identity.
 pub fn pipeline_settings(fc: &FileConfig) -> anyhow::Result<PipelineSettings> {
-    let floor = floor(fc)?;
-    let spec = fc.pruner.clone();
-    let stat = fc.stat.clone();
-    Ok(PipelineSettings {
-        pruner: Box::new(move || spec.build(&stat)),
-        floor: Arc::new(floor),
-        batch_token_budget: fc.pruner.batch_token_budget(),
-        ..PipelineSettings::default()
-    })
+    Ok(fc.pipeline_config().settings()?)
 }
 
-/// Pipeline settings for the long-running commands (`serve`, `stream`, `recompress`): the
-/// flags' pruner, `auto` meaning the statistical one (latency per request, throughput per
-/// partition); the model is opt-in there (`--pruner blend`, `--model DIR`).
-pub fn service_pipeline_settings(flags: &PrunerFlags) -> anyhow::Result<PipelineSettings> {
-    let mut fc = FileConfig::default();
-    flags.apply(&mut fc)?;
+/// What the long-running commands (`serve`, `stream`, `recompress`) read for their pipeline:
+/// the `[pruner]`, `[stat]` and floor of a kompress.toml (the file `compress --config` takes),
+/// then the pruner flags.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServiceFlags {
+    /// A kompress.toml whose `[pruner]`, `[stat]` and `floor` this command's pipeline uses,
+    /// as `kompress compress --config` does. Its `[compression]` is not read here: serve and
+    /// stream take `[compression]` from their own config file.
+    #[arg(long, env = "KOMPRESS_PIPELINE_CONFIG")]
+    pub pipeline_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub pruner: PrunerFlags,
+}
+
+/// Pipeline settings for the long-running commands: the `--pipeline-config` file's pruner,
+/// `[stat]` and floor, the flags over them, `auto` meaning the statistical pruner (latency per
+/// request, throughput per partition); the model is opt-in there (`--pruner blend`, `--model
+/// DIR`, or `kind = "blend"` in the file).
+pub fn service_pipeline_settings(flags: &ServiceFlags) -> anyhow::Result<PipelineSettings> {
+    let mut fc = load(flags.pipeline_config.as_deref())?;
+    if fc.compression != CompressionConfig::default() {
+        if let Some(p) = &flags.pipeline_config {
+            eprintln!(
+                "kompress: the [compression] table of {} is not used by this command \
+                 (its own config file's [compression] applies)",
+                p.display()
+            );
+        }
+    }
+    flags.pruner.apply(&mut fc)?;
     if fc.pruner.kind == kompress_pruners::PrunerKind::Auto {
         fc.pruner.kind = kompress_pruners::PrunerKind::Stat;
     }

@@ -43,6 +43,8 @@ struct Inner {
     /// Each pattern with its vars expanded, by pattern id.
     patterns: Vec<String>,
     categories: Vec<Category>,
+    /// Hash of the categories (name, keep) and their expanded patterns, in priority order.
+    fingerprint: u64,
 }
 
 /// The safety floor. Cheap to clone (one `Arc`), `Send + Sync`.
@@ -114,19 +116,21 @@ impl Floor {
             )
             .build_many(&patterns)
             .map_err(|e| locate_build_error(&cats, e))?;
-        let categories = cats
+        let categories: Vec<Category> = cats
             .into_iter()
             .map(|c| Category {
                 name: c.name,
                 keep: c.keep,
             })
             .collect();
+        let fingerprint = fingerprint_of(&categories, &pattern_category, &patterns);
         Ok(Floor {
             inner: Arc::new(Inner {
                 regex,
                 pattern_category,
                 patterns,
                 categories,
+                fingerprint,
             }),
         })
     }
@@ -176,6 +180,13 @@ impl Floor {
         self.inner.categories.iter().map(|c| c.name.as_str())
     }
 
+    /// A stable 64-bit hash of what this floor matches and keeps (categories, their keep
+    /// rule, every expanded pattern, in priority order): two floors with the same fingerprint
+    /// force the same spans. Part of the pipeline's identity (cache keys, record ids).
+    pub fn fingerprint(&self) -> u64 {
+        self.inner.fingerprint
+    }
+
     /// Every compiled pattern (vars expanded) with its category id, in priority order.
     pub fn patterns(&self) -> impl Iterator<Item = (u16, &str)> {
         let inner = &self.inner;
@@ -185,6 +196,26 @@ impl Floor {
             .copied()
             .zip(inner.patterns.iter().map(String::as_str))
     }
+}
+
+/// FNV-1a over length-prefixed fields, so that no two different lists hash alike by
+/// concatenation.
+fn fingerprint_of(categories: &[Category], pattern_category: &[u16], patterns: &[String]) -> u64 {
+    let mut h = 0xCBF2_9CE4_8422_2325u64;
+    let mut field = |bytes: &[u8]| {
+        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3);
+        }
+    };
+    for c in categories {
+        field(c.name.as_bytes());
+        field(format!("{:?}", c.keep).as_bytes());
+    }
+    for (ci, p) in pattern_category.iter().zip(patterns) {
+        field(&ci.to_le_bytes());
+        field(p.as_bytes());
+    }
+    h
 }
 
 /// Longest stretch of a line searched at once; longer lines are searched in windows that

@@ -48,4 +48,13 @@ pub trait TranscriptCompressor: Send + Sync + 'static {
 
     /// A short name for logs and the output record.
     fn name(&self) -> &'static str;
+
+    /// What this compressor computes beyond `[compression]`: for the pipeline, its identity
+    /// (pruner, `[stat]`, floor). It goes into every output record id
+    /// ([`crate::records::output_fingerprint`]), so another pruner or floor never reuses the ids
+    /// of outputs made under the old one. 0 (the default): the output depends on the input and
+    /// `[compression]` alone.
+    fn identity(&self) -> u64 {
+        0
+    }
 }

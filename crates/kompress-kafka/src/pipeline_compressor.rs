@@ -54,4 +54,8 @@ impl TranscriptCompressor for PipelineCompressor {
     fn name(&self) -> &'static str {
         "pipeline"
     }
+
+    fn identity(&self) -> u64 {
+        self.pipeline.identity()
+    }
 }

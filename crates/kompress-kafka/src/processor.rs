@@ -101,7 +101,7 @@ pub async fn run(
         .subscribe(&[&cfg.topics.input])
         .map_err(KafkaError::client("subscribe"))?;
     let shared = Arc::new(Shared {
-        fingerprint: cfg.compression.fingerprint(),
+        fingerprint: crate::records::output_fingerprint(&cfg.compression, compressor.identity()),
         cfg,
         consumer: consumer.clone(),
         producer,

@@ -156,7 +156,7 @@ pub async fn recompress(
         ProgressStyle::with_template("{bar:40} {pos}/{len} records {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let fingerprint = job.compression.fingerprint();
+    let fingerprint = crate::records::output_fingerprint(&job.compression, compressor.identity());
     let (out_t, mem_t, dlq_t) = sink.topics();
     let ctx = TransformCtx {
         compressor,

@@ -33,6 +33,20 @@ pub struct OutRecord {
 /// Deterministic id of the records made from one input: the same input (key, partition,
 /// offset) under the same settings always gets the same id, so duplicates from an
 /// at-least-once redelivery can be dropped downstream.
+/// The fingerprint output record ids are made with: the `[compression]` fingerprint, mixed with
+/// the compressor's identity when it has one (a compressor of identity 0 keeps the plain
+/// `[compression]` fingerprint).
+pub fn output_fingerprint(compression: &kompress_core::CompressionConfig, identity: u64) -> u64 {
+    let fp = compression.fingerprint();
+    if identity == 0 {
+        return fp;
+    }
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&fp.to_le_bytes());
+    b[8..].copy_from_slice(&identity.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&b)
+}
+
 pub fn record_id(key: Option<&[u8]>, partition: i32, offset: i64, fingerprint: u64) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     match key {

@@ -9,8 +9,10 @@ pub enum PipelineError {
     Busy { inflight: usize },
     #[error("the {stage} actor is gone: {reason}")]
     Stage { stage: &'static str, reason: String },
-    #[error("cannot start the pipeline: {0}")]
-    Start(String),
+    /// The pipeline's actor system thread could not be spawned. (A pruner that fails to
+    /// build is its own [`CoreError`], passed through as `Core` with its kind.)
+    #[error("cannot start the pipeline's thread")]
+    Start(#[source] std::io::Error),
     #[error("floor configuration: {0}")]
     Floor(#[from] kompress_floor::FloorError),
 }

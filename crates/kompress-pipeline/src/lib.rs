@@ -20,5 +20,8 @@ pub use blend::BlendPruner;
 pub use error::PipelineError;
 pub use explain::{Explanation, HitCategory, StageMicros};
 pub use metrics::{ActorKind, HistogramSnapshot, PipelineMetrics};
-pub use pipeline::{CompressRequest, CompressResponse, Pipeline, PipelineSettings, Stats};
+pub use pipeline::{
+    pipeline_identity, stat_description, CompressRequest, CompressResponse, Pipeline,
+    PipelineSettings, Stats,
+};
 pub use routed::{RoutedPruner, DEFAULT_LEARNED_KINDS, DEFAULT_LEARNED_MIN_TOKENS};

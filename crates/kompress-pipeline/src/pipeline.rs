@@ -34,13 +34,38 @@ pub struct PipelineSettings {
     pub max_inflight: usize,
     /// Pruner mailbox size.
     pub mailbox: usize,
+    /// What this pipeline computes, as a hash of its pruner's description and its floor
+    /// ([`pipeline_identity`]). Serve's prefix cache and the Kafka output ids mix it into their
+    /// keys with the `[compression]` fingerprint, so that another pruner, `[stat]` or floor
+    /// never reuses an output made under the old ones. Whoever sets `pruner` sets this too.
+    pub identity: u64,
+}
+
+/// The identity of a pipeline whose pruner is described by `pruner` (its kind and every
+/// setting that changes its scores, e.g. `stat {…}` with the `[stat]` table as JSON) and
+/// whose floor is `floor`.
+pub fn pipeline_identity(pruner: &str, floor: &Floor) -> u64 {
+    let mut bytes = Vec::with_capacity(pruner.len() + 8);
+    bytes.extend_from_slice(&floor.fingerprint().to_le_bytes());
+    bytes.extend_from_slice(pruner.as_bytes());
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// The description of the statistical pruner with `stat` (for [`pipeline_identity`]).
+pub fn stat_description(stat: &StatConfig) -> String {
+    format!(
+        "stat {}",
+        serde_json::to_string(stat).expect("StatConfig serialises")
+    )
 }
 
 impl Default for PipelineSettings {
     fn default() -> Self {
+        let floor = Floor::embedded_default();
         PipelineSettings {
+            identity: pipeline_identity(&stat_description(&StatConfig::default()), &floor),
             pruner: Box::new(|| Ok(Box::new(StatPruner::new(StatConfig::default())))),
-            floor: Arc::new(Floor::embedded_default()),
+            floor: Arc::new(floor),
             workers: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .min(8),
@@ -97,12 +122,14 @@ pub struct Pipeline {
     pub(crate) max_inflight: usize,
     pub(crate) metrics: Arc<PipelineMetrics>,
     pruner_name: Arc<str>,
+    identity: u64,
 }
 
 impl Pipeline {
     pub fn start(settings: PipelineSettings) -> Result<Pipeline, PipelineError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let max_inflight = settings.max_inflight.max(1);
+        let identity = settings.identity;
         std::thread::Builder::new()
             .name("kompress-actors".into())
             .spawn(move || {
@@ -131,11 +158,14 @@ impl Pipeline {
                             let _ = ptx.send(Ok((addr, name)));
                         }
                         Err(e) => {
-                            let _ = ptx.send(Err(e.to_string()));
+                            let _ = ptx.send(Err(PipelineError::Core(e)));
                         }
                     });
-                    let res = prx.recv().map_err(|e| e.to_string()).and_then(|r| r).map(
-                        |(pruner, name)| {
+                    let res = prx
+                        .recv()
+                        .map_err(|e| PipelineError::stage("pruner", e))
+                        .and_then(|r| r)
+                        .map(|(pruner, name)| {
                             (
                                 Addrs {
                                     tok,
@@ -146,24 +176,28 @@ impl Pipeline {
                                 },
                                 name,
                             )
-                        },
-                    );
+                        });
                     let _ = tx.send(res);
                 });
                 sys.run().ok();
             })
-            .map_err(|e| PipelineError::Start(e.to_string()))?;
+            .map_err(PipelineError::Start)?;
         let (addrs, pruner_name) = rx
             .recv()
-            .map_err(|e| PipelineError::Start(e.to_string()))?
-            .map_err(PipelineError::Start)?;
+            .map_err(|e| PipelineError::stage("pipeline", e))??;
         Ok(Pipeline {
             addrs,
             inflight: Arc::new(Semaphore::new(max_inflight)),
             max_inflight,
             metrics: Arc::default(),
             pruner_name,
+            identity,
         })
+    }
+
+    /// [`PipelineSettings::identity`]: what this pipeline computes (pruner, `[stat]`, floor).
+    pub fn identity(&self) -> u64 {
+        self.identity
     }
 
     pub fn pruner_name(&self) -> &str {

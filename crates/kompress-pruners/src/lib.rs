@@ -19,12 +19,15 @@ use std::path::{Path, PathBuf};
 use kompress_core::{CoreError, Pruner, TextKind};
 use kompress_pipeline::BlendPruner;
 use kompress_stat::{StatConfig, StatPruner};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "learned")]
 mod learned;
+mod pipeline_config;
+
 #[cfg(feature = "learned")]
 pub use learned::load_model;
+pub use pipeline_config::PipelineConfig;
 
 /// Whether this build has the learned pruner (the cargo feature `learned`).
 pub const LEARNED: bool = cfg!(feature = "learned");
@@ -33,7 +36,7 @@ pub const MODEL_WINDOW: usize = 512;
 /// Padded sub-word pieces per forward pass (kompress-model's `DEFAULT_BATCH_TOKENS`).
 pub const MODEL_BATCH_TOKENS: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PrunerKind {
     /// The blend with the default model when it loads, else the statistical pruner.
@@ -49,7 +52,7 @@ pub enum PrunerKind {
 }
 
 /// The model's weight and activation type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
     /// bf16 where the device computes it natively (a CPU with AVX512-BF16), else f32.
@@ -62,7 +65,7 @@ pub enum Dtype {
 }
 
 /// `[pruner]` in kompress.toml.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrunerSpec {
     pub kind: PrunerKind,

@@ -14,9 +14,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use kompress_core::{CompressionConfig, Eviction, Format};
-use kompress_pipeline::{CompressRequest, Pipeline, PipelineSettings};
-use kompress_pruners::{PrunerKind, PrunerSpec};
-use kompress_stat::StatConfig;
+use kompress_pipeline::{CompressRequest, Pipeline};
+use kompress_pruners::{PipelineConfig, PrunerKind, PrunerSpec};
 use pyo3::prelude::*;
 
 use crate::errors::{bad_json, PyFailure};
@@ -55,13 +54,13 @@ fn pipeline(pruner: &str) -> Result<Pipeline, PyFailure> {
     if matches!(kind, PrunerKind::Learned | PrunerKind::Blend) && !kompress_pruners::LEARNED {
         return Err(kompress_pruners::not_built().into());
     }
-    let budget = spec.batch_token_budget();
-    let stat = StatConfig::default();
-    let p = Pipeline::start(PipelineSettings {
-        pruner: Box::new(move || spec.build(&stat)),
-        batch_token_budget: budget,
-        ..PipelineSettings::default()
-    })?;
+    let p = Pipeline::start(
+        PipelineConfig {
+            pruner: spec,
+            ..PipelineConfig::default()
+        }
+        .settings()?,
+    )?;
     map.insert(pruner.to_string(), p.clone());
     Ok(p)
 }

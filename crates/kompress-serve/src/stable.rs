@@ -96,9 +96,12 @@ pub struct StableCompressor {
     metrics: Arc<Metrics>,
 }
 
-fn key(cfg_fp: u64, text: &str) -> u128 {
+/// The cache key of `text` under a `[compression]` fingerprint and a pipeline identity
+/// (pruner, `[stat]`, floor).
+fn key(cfg_fp: u64, identity: u64, text: &str) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&cfg_fp.to_le_bytes());
+    h.update(&identity.to_le_bytes());
     h.update(text.as_bytes());
     h.digest128()
 }
@@ -244,7 +247,7 @@ impl StableCompressor {
         if text.len() < cfg.min_bytes {
             return Ok((None, false));
         }
-        let k = key(fp, text);
+        let k = key(fp, self.pipeline.identity(), text);
         if let Some(c) = self.cache.lock().expect("cache lock").get(&k) {
             self.metrics.cache_hits.fetch_add(1, Relaxed);
             return Ok((Some(c.clone()), true));

@@ -6,14 +6,14 @@
 
 use kompress_kafka::cli::{KafkaCommand, MemorySinkArgs, RecompressArgs, StreamArgs};
 
-use crate::settings::{service_pipeline_settings, PrunerFlags};
+use crate::settings::{service_pipeline_settings, ServiceFlags};
 
 #[derive(clap::Args, Debug)]
 pub struct Stream {
     #[command(flatten)]
     pub kafka: StreamArgs,
     #[command(flatten)]
-    pub pruner: PrunerFlags,
+    pub service: ServiceFlags,
 }
 
 #[derive(clap::Args, Debug)]
@@ -21,11 +21,11 @@ pub struct Recompress {
     #[command(flatten)]
     pub kafka: RecompressArgs,
     #[command(flatten)]
-    pub pruner: PrunerFlags,
+    pub service: ServiceFlags,
 }
 
 pub fn run_stream(a: Stream) -> anyhow::Result<()> {
-    let settings = service_pipeline_settings(&a.pruner)?;
+    let settings = service_pipeline_settings(&a.service)?;
     Ok(kompress_kafka::cli::run_command_with(
         KafkaCommand::Stream(a.kafka),
         Some(settings),
@@ -33,7 +33,7 @@ pub fn run_stream(a: Stream) -> anyhow::Result<()> {
 }
 
 pub fn run_recompress(a: Recompress) -> anyhow::Result<()> {
-    let settings = service_pipeline_settings(&a.pruner)?;
+    let settings = service_pipeline_settings(&a.service)?;
     Ok(kompress_kafka::cli::run_command_with(
         KafkaCommand::Recompress(Box::new(a.kafka)),
         Some(settings),

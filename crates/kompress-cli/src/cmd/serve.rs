@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long)]
     pub workers: Option<usize>,
     #[command(flatten)]
-    pub pruner: crate::settings::PrunerFlags,
+    pub service: crate::settings::ServiceFlags,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -39,7 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     cfg.validate()?;
     // logs and trace export from [telemetry] and OTEL_* variables; flushed when serve returns
     let _telemetry = kompress_telemetry::init(&cfg.telemetry)?;
-    let pipeline = crate::settings::service_pipeline_settings(&a.pruner)?;
+    let pipeline = crate::settings::service_pipeline_settings(&a.service)?;
     actix_rt::System::new().block_on(kompress_serve::run(cfg, pipeline))?;
     Ok(())
 }
