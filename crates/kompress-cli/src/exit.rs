@@ -1,15 +1,14 @@
-//! Exit codes, documented in `kompress --help`'s crate doc and the README.
+//! Which exit code (the one table: [`kompress_core::exit`]) an error of this binary gets, by
+//! variant along its source chain.
 
 use kompress_core::CoreError;
 use kompress_pipeline::PipelineError;
 
-pub const INPUT: i32 = 3;
-pub const CONFIG: i32 = 4;
-pub const RESTORE: i32 = 5;
+pub use kompress_core::exit::{CONFIG, FAILURE, INPUT, RESTORE};
 
 pub fn code_for(e: &anyhow::Error) -> i32 {
     if let Some(k) = e.downcast_ref::<kompress_kafka::KafkaError>() {
-        return if k.is_config() { CONFIG } else { 1 };
+        return kompress_kafka::cli::exit_code(k);
     }
     for cause in e.chain() {
         let core = cause.downcast_ref::<CoreError>().or_else(|| {
@@ -22,7 +21,7 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
             return match c {
                 CoreError::InvalidConfig { .. } => CONFIG,
                 CoreError::Restore { .. } => RESTORE,
-                CoreError::Pruner { .. } => 1,
+                CoreError::Pruner { .. } => FAILURE,
                 _ => INPUT,
             };
         }
@@ -40,5 +39,5 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
             return CONFIG;
         }
     }
-    1
+    FAILURE
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod error;
 pub mod eviction;
+pub mod exit;
 pub mod gate;
 pub mod kind;
 pub mod pruner;

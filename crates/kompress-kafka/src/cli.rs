@@ -3,9 +3,9 @@
 //! Settings come from `--config` (TOML) and `KOMPRESS__SECTION__FIELD` variables.
 //!
 //! `stream` and `memory-sink` run until SIGTERM or Ctrl-C, then drain, commit and print
-//! their counters as one JSON line on stdout. Exit codes ([`exit_code`]): 0 drained and
-//! committed; 2 bad configuration; 1 anything else (nothing uncommitted is lost: a restart
-//! processes it again).
+//! their counters as one JSON line on stdout. Exit codes ([`exit_code`], the table of
+//! [`kompress_core::exit`] that the `kompress` binary uses too): 0 drained and committed; 4 bad
+//! configuration; 1 anything else (nothing uncommitted is lost: a restart processes it again).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -119,9 +119,9 @@ pub struct MemorySinkArgs {
 /// Exit code for an error: 2 for configuration errors, 1 for everything else.
 pub fn exit_code(e: &KafkaError) -> i32 {
     if e.is_config() {
-        2
+        kompress_core::exit::CONFIG
     } else {
-        1
+        kompress_core::exit::FAILURE
     }
 }
 
@@ -415,7 +415,13 @@ mod tests {
 
     #[test]
     fn configuration_errors_exit_with_2() {
-        assert_eq!(exit_code(&KafkaError::config("x", "y")), 2);
-        assert_eq!(exit_code(&KafkaError::DrainTimeout { timeout_ms: 1 }), 1);
+        assert_eq!(
+            exit_code(&KafkaError::config("x", "y")),
+            kompress_core::exit::CONFIG
+        );
+        assert_eq!(
+            exit_code(&KafkaError::DrainTimeout { timeout_ms: 1 }),
+            kompress_core::exit::FAILURE
+        );
     }
 }

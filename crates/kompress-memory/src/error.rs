@@ -43,6 +43,18 @@ pub enum MemoryError {
 }
 
 impl MemoryError {
+    /// The caller's scope (`tenant` or `session`) is unacceptable (empty, too long): a request
+    /// error, not a store failure.
+    pub fn is_invalid_scope(&self) -> bool {
+        matches!(
+            self,
+            MemoryError::InvalidRecord {
+                field: "tenant" | "session",
+                ..
+            }
+        )
+    }
+
     pub(crate) fn sqlite(context: &'static str) -> impl FnOnce(rusqlite::Error) -> MemoryError {
         move |source| MemoryError::Sqlite { context, source }
     }
@@ -54,3 +66,26 @@ impl MemoryError {
 }
 
 pub type Result<T, E = MemoryError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_or_oversized_tenant_or_session_is_an_invalid_scope_and_nothing_else_is() {
+        assert!(crate::record::check_scope("tenant", "")
+            .unwrap_err()
+            .is_invalid_scope());
+        assert!(crate::record::check_scope("session", &"s".repeat(100_000))
+            .unwrap_err()
+            .is_invalid_scope());
+        let other = MemoryError::InvalidRecord {
+            field: "database",
+            reason: "integrity check: tenant table damaged".into(),
+        };
+        assert!(
+            !other.is_invalid_scope(),
+            "decided by the field, not the message"
+        );
+    }
+}

@@ -96,9 +96,7 @@ impl ResponseError for ServeError {
                 StatusCode::BAD_GATEWAY
             }
             ServeError::NoMemory | ServeError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ServeError::Memory(e) if e.to_string().contains("tenant") => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ServeError::Memory(e) if e.is_invalid_scope() => StatusCode::UNPROCESSABLE_ENTITY,
             ServeError::Memory(_) | ServeError::Config { .. } | ServeError::Io(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -80,7 +80,7 @@ fn main() {
         Ok(g) => g,
         Err(e) => {
             eprintln!("kompress-kafka: {e}");
-            std::process::exit(4);
+            std::process::exit(kompress_core::exit::CONFIG);
         }
     };
     let res = match Args::parse().cmd {
