@@ -140,3 +140,29 @@ fn malformed_train_settings_exit_4_naming_the_file() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.json"));
 }
+
+#[test]
+fn a_model_directory_that_does_not_load_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("adapter_config.json"), "{\"r\": ").unwrap();
+    let o = run(
+        &[
+            "compress",
+            "--pruner",
+            "learned",
+            "--model",
+            dir.path().to_str().unwrap(),
+            "--min-bytes",
+            "1",
+            "-",
+        ],
+        b"some text that the model would score\n",
+    );
+    assert_eq!(o.status.code(), Some(kompress_core::exit::FAILURE));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("pruner `tch` failed").count(), 1, "{err}");
+    assert!(
+        err.contains("adapter_config.json") && err.contains("loading model"),
+        "the file and the step are named: {err}"
+    );
+}

@@ -10,8 +10,9 @@ pub const FAILURE: i32 = 1;
 pub const USAGE: i32 = 2;
 /// Bad input: invalid UTF-8, malformed JSON, unknown schema or role, empty or oversized text.
 pub const INPUT: i32 = 3;
-/// Bad configuration: a config file, an environment variable, a floor file or a model
-/// directory that does not validate (the message names the field).
+/// Bad configuration: a config file, an environment variable or a floor file that does not
+/// validate, or a model directory that does not exist (the message names the field). A model
+/// directory whose files do not load is a pruner failure (FAILURE), its cause in the message.
 pub const CONFIG: i32 = 4;
 /// The records do not restore the text (wrong records, or edited output).
 pub const RESTORE: i32 = 5;

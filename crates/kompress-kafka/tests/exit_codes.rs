@@ -10,7 +10,10 @@ fn exit_of(args: &[&str]) -> (Option<i32>, String) {
         .env_remove("KOMPRESS__KAFKA__BOOTSTRAP_SERVERS")
         .output()
         .expect("kompress-kafka runs");
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -21,12 +21,17 @@ fn apply(dtype: Dtype, model: TchPruner) -> TchPruner {
 }
 
 fn load_raw(dir: &std::path::Path) -> Result<TchPruner, CoreError> {
-    TchPruner::load(dir, kompress_model::best_device()).map_err(|e| CoreError::Pruner {
-        pruner: "tch".into(),
-        reason: format!(
-            "loading model {}: {e} (run scripts/setup_torch.sh for the base encoder)",
-            dir.display()
-        ),
+    // the model error with its whole source chain (ModelError -> CoreError), said once, with
+    // which directory was being loaded
+    TchPruner::load(dir, kompress_model::best_device()).map_err(|e| match CoreError::from(e) {
+        CoreError::Pruner { pruner, reason } => CoreError::Pruner {
+            pruner,
+            reason: format!(
+                "loading model {}: {reason} (run scripts/setup_torch.sh for the base encoder)",
+                dir.display()
+            ),
+        },
+        other => other,
     })
 }
 
