@@ -35,6 +35,9 @@ pub fn code_for(e: &anyhow::Error) -> i32 {
         if matches!(
             cause.downcast_ref::<PipelineError>(),
             Some(PipelineError::Floor(_))
+        ) || matches!(
+            cause.downcast_ref::<kompress_serve::ServeError>(),
+            Some(kompress_serve::ServeError::Config { .. })
         ) {
             return CONFIG;
         }

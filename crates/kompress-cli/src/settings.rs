@@ -1,6 +1,6 @@
 //! `kompress.toml`: `[compression]` (kompress_core::CompressionConfig), `[stat]`
 //! (kompress_stat::StatConfig), `[pruner]` (which pruner, which model), plus the floor file.
-//! Flags override the file.
+//! Layers: defaults, the file, `KOMPRESS__*` variables, then flags.
 
 use std::path::{Path, PathBuf};
 
@@ -22,14 +22,34 @@ pub struct FileConfig {
     pub floor: Option<PathBuf>,
 }
 
+/// The top-level keys of kompress.toml (the `KOMPRESS__*` variables it takes).
+const SECTIONS: &[&str] = &["compression", "stat", "pruner", "floor"];
+
+/// kompress.toml: the defaults, then the file (when given), then the `KOMPRESS__*` variables
+/// of its keys (`KOMPRESS__COMPRESSION__MODE=ultra`, [`kompress_core::layered`]); each
+/// command's flags go on top. Validated; the error names the field.
 pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
-    let Some(p) = path else {
-        return Ok(FileConfig::default());
+    load_with_env(path, std::env::vars())
+}
+
+pub fn load_with_env(
+    path: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<FileConfig> {
+    let source = path.map_or("<environment>".to_string(), |p| p.display().to_string());
+    let mut root = match path {
+        Some(p) => {
+            let src = std::fs::read_to_string(p)
+                .with_context(|| format!("reading config {}", p.display()))?;
+            toml::from_str::<toml::Table>(&src)
+                .map_err(|e| kompress_core::CoreError::config(source.clone(), e.to_string()))?
+        }
+        None => toml::Table::new(),
     };
-    let src =
-        std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?;
-    let cfg: FileConfig = toml::from_str(&src)
-        .map_err(|e| kompress_core::CoreError::config(p.display().to_string(), e.to_string()))?;
+    kompress_core::layered::overlay_env(&mut root, env, SECTIONS)?;
+    let cfg: FileConfig = toml::Value::Table(root)
+        .try_into()
+        .map_err(|e: toml::de::Error| kompress_core::CoreError::config(source, e.to_string()))?;
     cfg.compression.validate()?;
     cfg.pruner.validate()?;
     Ok(cfg)

@@ -7,6 +7,7 @@ pub mod eviction;
 pub mod exit;
 pub mod gate;
 pub mod kind;
+pub mod layered;
 pub mod pruner;
 pub mod text;
 

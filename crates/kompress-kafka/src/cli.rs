@@ -414,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn configuration_errors_exit_with_2() {
+    fn configuration_errors_exit_with_the_config_code() {
         assert_eq!(
             exit_code(&KafkaError::config("x", "y")),
             kompress_core::exit::CONFIG

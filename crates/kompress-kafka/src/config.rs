@@ -129,8 +129,18 @@ const OWNED_OPTIONS: &[&str] = &[
     "request.required.acks",
 ];
 
+/// The top-level keys of stream.toml (the `KOMPRESS__*` variables this config takes).
+const SECTIONS: &[&str] = &[
+    "kafka",
+    "topics",
+    "processing",
+    "compression",
+    "memory_sink",
+];
+
 impl StreamConfig {
-    /// Reads `path` (if given), applies `KOMPRESS__*` variables from `env`, validates.
+    /// Reads `path` (if given), applies `KOMPRESS__*` variables from `env`
+    /// ([`kompress_core::layered`]), validates.
     pub fn load(
         path: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -148,13 +158,12 @@ impl StreamConfig {
             }
             None => toml::Table::new(),
         };
-        for (key, value) in env {
-            let Some(rest) = key.strip_prefix("KOMPRESS__") else {
-                continue;
-            };
-            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            set_path(&mut root, &path, &key, scalar(&value))?;
-        }
+        kompress_core::layered::overlay_env(&mut root, env, SECTIONS).map_err(|e| match e {
+            kompress_core::CoreError::InvalidConfig { field, reason } => {
+                KafkaError::config(field, reason)
+            }
+            other => KafkaError::config("environment", other.to_string()),
+        })?;
         let cfg: StreamConfig =
             toml::Value::Table(root)
                 .try_into()
@@ -241,46 +250,6 @@ impl StreamConfig {
         });
         format!("{}-{}", self.kafka.group_id, inst)
     }
-}
-
-fn scalar(v: &str) -> toml::Value {
-    if let Ok(b) = v.parse::<bool>() {
-        return toml::Value::Boolean(b);
-    }
-    if let Ok(i) = v.parse::<i64>() {
-        return toml::Value::Integer(i);
-    }
-    if let Ok(f) = v.parse::<f64>() {
-        return toml::Value::Float(f);
-    }
-    toml::Value::String(v.to_string())
-}
-
-fn set_path(
-    root: &mut toml::Table,
-    path: &[String],
-    var: &str,
-    value: toml::Value,
-) -> Result<(), KafkaError> {
-    let (last, parents) = path
-        .split_last()
-        .ok_or_else(|| KafkaError::config(var, "names no field"))?;
-    let mut table = root;
-    for p in parents {
-        let entry = table
-            .entry(p.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = entry
-            .as_table_mut()
-            .ok_or_else(|| KafkaError::config(var, format!("`{p}` is not a section")))?;
-    }
-    // A string in a field that is a string must stay one ("123" topic names).
-    let value = match (table.get(last), value) {
-        (Some(toml::Value::String(_)), v) if !v.is_str() => toml::Value::String(v.to_string()),
-        (_, v) => v,
-    };
-    table.insert(last.clone(), value);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -106,6 +106,22 @@ impl Default for ServeConfig {
 /// Upper bound of `proxy.retrieve_max_rounds`: each round is a full upstream request.
 pub const MAX_RETRIEVE_ROUNDS: u32 = 16;
 
+/// The top-level keys of serve.toml (the `KOMPRESS__*` variables it takes).
+const SECTIONS: &[&str] = &[
+    "listen",
+    "workers",
+    "max_body_bytes",
+    "max_inflight",
+    "request_timeout_ms",
+    "shutdown_timeout_secs",
+    "cache_entries",
+    "cache_max_bytes",
+    "compression",
+    "proxy",
+    "memory",
+    "telemetry",
+];
+
 fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
     ServeError::Config {
         field,
@@ -116,6 +132,33 @@ fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
 impl ServeConfig {
     pub fn from_toml(src: &str) -> Result<Self, ServeError> {
         let c: ServeConfig = toml::from_str(src).map_err(|e| bad("(file)", e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// serve.toml as every kompress config layers ([`kompress_core::layered`]): the defaults,
+    /// the file `src` (when given), then the `KOMPRESS__*` variables of its keys
+    /// (`KOMPRESS__LISTEN`, `KOMPRESS__PROXY__ANTHROPIC`, `KOMPRESS__COMPRESSION__MODE`, …).
+    /// The command's flags go on top.
+    pub fn layered(
+        src: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ServeError> {
+        let mut root = match src {
+            Some(s) => {
+                toml::from_str::<toml::Table>(s).map_err(|e| bad("(file)", e.to_string()))?
+            }
+            None => toml::Table::new(),
+        };
+        kompress_core::layered::overlay_env(&mut root, env, SECTIONS).map_err(|e| match e {
+            kompress_core::CoreError::InvalidConfig { field, reason } => {
+                bad("(environment)", format!("{field}: {reason}"))
+            }
+            other => bad("(environment)", other.to_string()),
+        })?;
+        let c: ServeConfig = toml::Value::Table(root)
+            .try_into()
+            .map_err(|e: toml::de::Error| bad("(file)", e.to_string()))?;
         c.validate()?;
         Ok(c)
     }
@@ -208,6 +251,41 @@ impl ServeConfig {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn variables_lie_over_the_file_and_other_commands_variables_are_skipped() {
+        let env = [
+            ("KOMPRESS__LISTEN", "127.0.0.1:9999"),
+            ("KOMPRESS__COMPRESSION__MODE", "ultra"),
+            ("KOMPRESS__KAFKA__GROUP_ID", "not serve's"),
+            ("KOMPRESS__PRUNER__KIND", "stat"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = ServeConfig::layered(Some("listen = \"127.0.0.1:1\"\nworkers = 3\n"), env).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9999");
+        assert_eq!(
+            c.workers, 3,
+            "the file's value stays where no variable sets it"
+        );
+        assert_eq!(c.compression.mode, kompress_core::Mode::Ultra);
+    }
+
+    #[test]
+    fn a_variable_that_fails_validation_is_a_config_error() {
+        let env = [("KOMPRESS__LISTEN".to_string(), "not an address".to_string())];
+        let e = ServeConfig::layered(None, env).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ServeError::Config {
+                    field: "listen",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -22,14 +22,18 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let mut cfg = match &a.config {
+    // defaults, the file, KOMPRESS__* variables, then the flags below
+    let src = match &a.config {
         Some(p) => {
-            let src =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            ServeConfig::from_toml(&src).with_context(|| format!("config {}", p.display()))?
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
         }
-        None => ServeConfig::default(),
+        None => None,
     };
+    let mut cfg = ServeConfig::layered(src.as_deref(), std::env::vars()).with_context(|| {
+        a.config.as_ref().map_or("serve config".to_string(), |p| {
+            format!("config {}", p.display())
+        })
+    })?;
     if let Some(l) = a.listen {
         cfg.listen = l;
     }
