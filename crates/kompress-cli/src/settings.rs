@@ -22,20 +22,15 @@ pub struct FileConfig {
     pub floor: Option<PathBuf>,
 }
 
-/// The top-level keys of kompress.toml (the `KOMPRESS__*` variables it takes).
-const SECTIONS: &[&str] = &["compression", "stat", "pruner", "floor"];
-
 /// kompress.toml: the defaults, then the file (when given), then the `KOMPRESS__*` variables
 /// of its keys (`KOMPRESS__COMPRESSION__MODE=ultra`, [`kompress_core::layered`]); each
 /// command's flags go on top. Validated; the error names the field.
 pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
-    load_with_env(path, std::env::vars())
+    load_layered(path, kompress_core::layered::KOMPRESS_TOML)
 }
 
-pub fn load_with_env(
-    path: Option<&Path>,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> anyhow::Result<FileConfig> {
+/// [`load`], with the variables of the keys in `own` only.
+fn load_layered(path: Option<&Path>, own: &[&str]) -> anyhow::Result<FileConfig> {
     let source = path.map_or("<environment>".to_string(), |p| p.display().to_string());
     let mut root = match path {
         Some(p) => {
@@ -46,7 +41,7 @@ pub fn load_with_env(
         }
         None => toml::Table::new(),
     };
-    kompress_core::layered::overlay_env(&mut root, env, SECTIONS)?;
+    kompress_core::layered::overlay_env(&mut root, std::env::vars(), own)?;
     let cfg: FileConfig = toml::Value::Table(root)
         .try_into()
         .map_err(|e: toml::de::Error| kompress_core::CoreError::config(source, e.to_string()))?;
@@ -91,7 +86,11 @@ pub struct ServiceFlags {
 /// request, throughput per partition); the model is opt-in there (`--pruner blend`, `--model
 /// DIR`, or `kind = "blend"` in the file).
 pub fn service_pipeline_settings(flags: &ServiceFlags) -> anyhow::Result<PipelineSettings> {
-    let mut fc = load(flags.pipeline_config.as_deref())?;
+    // `KOMPRESS__COMPRESSION__*` belongs to the command's own config here, not to this file
+    let mut fc = load_layered(
+        flags.pipeline_config.as_deref(),
+        &["stat", "pruner", "floor"],
+    )?;
     if fc.compression != CompressionConfig::default() {
         if let Some(p) = &flags.pipeline_config {
             eprintln!(

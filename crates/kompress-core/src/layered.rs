@@ -6,19 +6,15 @@
 //! `KOMPRESS__KAFKA__BOOTSTRAP_SERVERS=host:9092` is `[kafka] bootstrap_servers`,
 //! `KOMPRESS__FLOOR=floor.toml` is the top-level `floor`. The variables share one namespace
 //! across commands: each config takes the variables of its own top-level keys, skips those of
-//! another command's config ([`SECTIONS`]), and rejects a key that no config has (a typo).
+//! another command's config ([`KOMPRESS_TOML`], [`SERVE_TOML`], [`STREAM_TOML`]), and rejects a key that no config has (a typo).
 
 use crate::CoreError;
 
-/// The top-level keys of every kompress config: kompress.toml (compress, run, score, and the
-/// pipeline part of serve/stream/recompress), serve.toml and stream.toml.
-pub const SECTIONS: &[&str] = &[
-    // kompress.toml
-    "compression",
-    "stat",
-    "pruner",
-    "floor",
-    // serve.toml
+/// The top-level keys of kompress.toml (compress, run, score, and the pipeline part of
+/// serve/stream/recompress).
+pub const KOMPRESS_TOML: &[&str] = &["compression", "stat", "pruner", "floor"];
+/// The top-level keys of serve.toml.
+pub const SERVE_TOML: &[&str] = &[
     "listen",
     "workers",
     "max_body_bytes",
@@ -27,15 +23,26 @@ pub const SECTIONS: &[&str] = &[
     "shutdown_timeout_secs",
     "cache_entries",
     "cache_max_bytes",
+    "compression",
     "proxy",
     "memory",
     "telemetry",
-    // stream.toml
+];
+/// The top-level keys of stream.toml.
+pub const STREAM_TOML: &[&str] = &[
     "kafka",
     "topics",
     "processing",
+    "compression",
     "memory_sink",
 ];
+
+/// Whether `key` is a top-level key of some kompress config.
+fn is_known(key: &str) -> bool {
+    [KOMPRESS_TOML, SERVE_TOML, STREAM_TOML]
+        .iter()
+        .any(|keys| keys.contains(&key))
+}
 
 /// Lays the `KOMPRESS__*` variables of `env` whose first key is one of `own` over `root`.
 /// Values are read as TOML scalars (bool, integer, float, else string); a field that is a
@@ -52,7 +59,7 @@ pub fn overlay_env(
         let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
         let first = path[0].as_str();
         if !own.contains(&first) {
-            if SECTIONS.contains(&first) {
+            if is_known(first) {
                 continue; // another command's setting
             }
             return Err(CoreError::config(

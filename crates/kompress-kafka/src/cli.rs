@@ -116,7 +116,8 @@ pub struct MemorySinkArgs {
     pub batch_delay_ms: u64,
 }
 
-/// Exit code for an error: 2 for configuration errors, 1 for everything else.
+/// Exit code for an error ([`kompress_core::exit`]): CONFIG for configuration errors, FAILURE
+/// for everything else.
 pub fn exit_code(e: &KafkaError) -> i32 {
     if e.is_config() {
         kompress_core::exit::CONFIG

@@ -129,15 +129,6 @@ const OWNED_OPTIONS: &[&str] = &[
     "request.required.acks",
 ];
 
-/// The top-level keys of stream.toml (the `KOMPRESS__*` variables this config takes).
-const SECTIONS: &[&str] = &[
-    "kafka",
-    "topics",
-    "processing",
-    "compression",
-    "memory_sink",
-];
-
 impl StreamConfig {
     /// Reads `path` (if given), applies `KOMPRESS__*` variables from `env`
     /// ([`kompress_core::layered`]), validates.
@@ -158,12 +149,13 @@ impl StreamConfig {
             }
             None => toml::Table::new(),
         };
-        kompress_core::layered::overlay_env(&mut root, env, SECTIONS).map_err(|e| match e {
-            kompress_core::CoreError::InvalidConfig { field, reason } => {
-                KafkaError::config(field, reason)
-            }
-            other => KafkaError::config("environment", other.to_string()),
-        })?;
+        kompress_core::layered::overlay_env(&mut root, env, kompress_core::layered::STREAM_TOML)
+            .map_err(|e| match e {
+                kompress_core::CoreError::InvalidConfig { field, reason } => {
+                    KafkaError::config(field, reason)
+                }
+                other => KafkaError::config("environment", other.to_string()),
+            })?;
         let cfg: StreamConfig =
             toml::Value::Table(root)
                 .try_into()

@@ -30,9 +30,6 @@ pub struct OutRecord {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
-/// Deterministic id of the records made from one input: the same input (key, partition,
-/// offset) under the same settings always gets the same id, so duplicates from an
-/// at-least-once redelivery can be dropped downstream.
 /// The fingerprint output record ids are made with: the `[compression]` fingerprint, mixed with
 /// the compressor's identity when it has one (a compressor of identity 0 keeps the plain
 /// `[compression]` fingerprint).
@@ -47,6 +44,9 @@ pub fn output_fingerprint(compression: &kompress_core::CompressionConfig, identi
     xxhash_rust::xxh3::xxh3_64(&b)
 }
 
+/// Deterministic id of the records made from one input: the same input (key, partition,
+/// offset) under the same settings always gets the same id, so duplicates from an
+/// at-least-once redelivery can be dropped downstream.
 pub fn record_id(key: Option<&[u8]>, partition: i32, offset: i64, fingerprint: u64) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     match key {

@@ -106,22 +106,6 @@ impl Default for ServeConfig {
 /// Upper bound of `proxy.retrieve_max_rounds`: each round is a full upstream request.
 pub const MAX_RETRIEVE_ROUNDS: u32 = 16;
 
-/// The top-level keys of serve.toml (the `KOMPRESS__*` variables it takes).
-const SECTIONS: &[&str] = &[
-    "listen",
-    "workers",
-    "max_body_bytes",
-    "max_inflight",
-    "request_timeout_ms",
-    "shutdown_timeout_secs",
-    "cache_entries",
-    "cache_max_bytes",
-    "compression",
-    "proxy",
-    "memory",
-    "telemetry",
-];
-
 fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
     ServeError::Config {
         field,
@@ -150,12 +134,13 @@ impl ServeConfig {
             }
             None => toml::Table::new(),
         };
-        kompress_core::layered::overlay_env(&mut root, env, SECTIONS).map_err(|e| match e {
-            kompress_core::CoreError::InvalidConfig { field, reason } => {
-                bad("(environment)", format!("{field}: {reason}"))
-            }
-            other => bad("(environment)", other.to_string()),
-        })?;
+        kompress_core::layered::overlay_env(&mut root, env, kompress_core::layered::SERVE_TOML)
+            .map_err(|e| match e {
+                kompress_core::CoreError::InvalidConfig { field, reason } => {
+                    bad("(environment)", format!("{field}: {reason}"))
+                }
+                other => bad("(environment)", other.to_string()),
+            })?;
         let c: ServeConfig = toml::Value::Table(root)
             .try_into()
             .map_err(|e: toml::de::Error| bad("(file)", e.to_string()))?;
