@@ -9,51 +9,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{base_encoder_installed, kompress, run, stack_trace};
-
-fn messages() -> serde_json::Value {
-    serde_json::json!([
-        {"role": "user", "content": "why does the TimeSeries test fail?"},
-        {"role": "tool", "content": String::from_utf8(stack_trace()).unwrap()},
-    ])
-}
+use common::{base_encoder_installed, compressed_tool_result, recompressed_record, run};
 
 /// The compressed tool result of a directory recompression run with `flags`.
 fn recompressed(dir: &Path, name: &str, flags: &[&str]) -> String {
-    let src = dir.join("in");
-    std::fs::create_dir_all(&src).unwrap();
-    let envelope = serde_json::json!({
-        "version": 1, "tenant": "acme", "session_id": "s1", "transcript_id": "t1",
-        "format": "openai", "messages": messages(),
-    });
-    std::fs::write(src.join("t.jsonl"), format!("{envelope}\n")).unwrap();
-    let out = dir.join(format!("out-{name}"));
-    let cp = dir.join(format!("cp-{name}.json"));
-    let mut args = vec![
-        "recompress",
-        "--from-dir",
-        src.to_str().unwrap(),
-        "--to-dir",
-        out.to_str().unwrap(),
-        "--checkpoint",
-        cp.to_str().unwrap(),
-        "--no-progress",
-    ];
-    args.extend_from_slice(flags);
-    kompress(&args, b"");
-    let line = std::fs::read_to_string(out.join("compressed.jsonl")).unwrap();
-    let rec: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
-    rec["messages"][1]["content"].as_str().unwrap().to_string()
-}
-
-/// The compressed tool result of `kompress compress --format openai` with `flags`.
-fn compressed(flags: &[&str]) -> String {
-    let mut args = vec!["compress", "--format", "openai"];
-    args.extend_from_slice(flags);
-    args.push("-");
-    let o = kompress(&args, messages().to_string().as_bytes());
-    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    out[1]["content"].as_str().unwrap().to_string()
+    recompressed_record(dir, name, flags)["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -66,10 +29,10 @@ fn recompress_with_the_blend_compresses_as_compress_does_and_differs_from_the_de
     let blend = recompressed(dir.path(), "blend", &["--pruner", "blend"]);
     assert_eq!(
         default,
-        compressed(&["--pruner", "stat"]),
+        compressed_tool_result(&["--pruner", "stat"]),
         "without flags the Kafka commands run the statistical pruner"
     );
-    assert_eq!(blend, compressed(&["--pruner", "blend"]));
+    assert_eq!(blend, compressed_tool_result(&["--pruner", "blend"]));
     assert_ne!(
         blend, default,
         "the model changed the outcome on this trace"

@@ -9,16 +9,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{kompress, run, stack_trace};
+use common::{compressed_tool_result, kompress, recompressed_record, run, stack_trace};
 
 const FRAME: &str = "TestSuite.java:208";
-
-fn messages() -> serde_json::Value {
-    serde_json::json!([
-        {"role": "user", "content": "why does the TimeSeries test fail?"},
-        {"role": "tool", "content": String::from_utf8(stack_trace()).unwrap()},
-    ])
-}
 
 /// A kompress.toml with `[pruner] kind = "stat"` and a floor file that keeps the line of
 /// [`FRAME`] (a JUnit harness frame the statistical pruner evicts by default).
@@ -46,42 +39,11 @@ fn config(dir: &Path) -> std::path::PathBuf {
 
 /// The compressed tool result and the record id of a directory recompression with `flags`.
 fn recompressed(dir: &Path, name: &str, flags: &[&str]) -> (String, String) {
-    let src = dir.join("in");
-    std::fs::create_dir_all(&src).unwrap();
-    let envelope = serde_json::json!({
-        "version": 1, "tenant": "acme", "session_id": "s1", "transcript_id": "t1",
-        "format": "openai", "messages": messages(),
-    });
-    std::fs::write(src.join("t.jsonl"), format!("{envelope}\n")).unwrap();
-    let out = dir.join(format!("out-{name}"));
-    let cp = dir.join(format!("cp-{name}.json"));
-    let mut args = vec![
-        "recompress",
-        "--from-dir",
-        src.to_str().unwrap(),
-        "--to-dir",
-        out.to_str().unwrap(),
-        "--checkpoint",
-        cp.to_str().unwrap(),
-        "--no-progress",
-    ];
-    args.extend_from_slice(flags);
-    kompress(&args, b"");
-    let line = std::fs::read_to_string(out.join("compressed.jsonl")).unwrap();
-    let rec: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let rec = recompressed_record(dir, name, flags);
     (
         rec["messages"][1]["content"].as_str().unwrap().to_string(),
         rec["kompress"]["id"].as_str().unwrap().to_string(),
     )
-}
-
-fn compressed(flags: &[&str]) -> String {
-    let mut args = vec!["compress", "--format", "openai"];
-    args.extend_from_slice(flags);
-    args.push("-");
-    let o = kompress(&args, messages().to_string().as_bytes());
-    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    out[1]["content"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -99,7 +61,7 @@ fn recompress_with_a_pipeline_config_compresses_as_compress_with_that_config() {
         floored.contains(FRAME),
         "the file's floor keeps it:\n{floored}"
     );
-    assert_eq!(floored, compressed(&["--config", cfg]));
+    assert_eq!(floored, compressed_tool_result(&["--config", cfg]));
     assert_ne!(
         default_id, floored_id,
         "another floor writes other record ids"

@@ -70,29 +70,26 @@ impl PipelineConfig {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_default_config_has_the_default_pipelines_identity() {
-        let s = PipelineConfig {
+    /// The statistical pruner with every default.
+    fn stat_only() -> PipelineConfig {
+        PipelineConfig {
             pruner: PrunerSpec {
                 kind: PrunerKind::Stat,
                 ..PrunerSpec::default()
             },
             ..PipelineConfig::default()
         }
-        .settings()
-        .unwrap();
+    }
+
+    #[test]
+    fn the_default_config_has_the_default_pipelines_identity() {
+        let s = stat_only().settings().unwrap();
         assert_eq!(s.identity, PipelineSettings::default().identity);
     }
 
     #[test]
     fn the_identity_changes_with_the_pruner_the_stat_table_and_the_floor() {
-        let stat = PipelineConfig {
-            pruner: PrunerSpec {
-                kind: PrunerKind::Stat,
-                ..PrunerSpec::default()
-            },
-            ..PipelineConfig::default()
-        };
+        let stat = stat_only();
         let id = |c: &PipelineConfig| c.settings().unwrap().identity;
         let base = id(&stat);
         let mut auto = stat.clone();

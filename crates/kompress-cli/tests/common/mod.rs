@@ -135,3 +135,50 @@ pub fn base_encoder_installed() -> bool {
     }
     ok
 }
+
+/// A two-message OpenAI transcript whose tool result is [`stack_trace`].
+pub fn trace_messages() -> serde_json::Value {
+    serde_json::json!([
+        {"role": "user", "content": "why does the TimeSeries test fail?"},
+        {"role": "tool", "content": String::from_utf8(stack_trace()).unwrap()},
+    ])
+}
+
+/// The output record of a directory recompression of [`trace_messages`] with `flags`, run in
+/// `dir` under `name` (its own output directory and checkpoint).
+pub fn recompressed_record(dir: &Path, name: &str, flags: &[&str]) -> serde_json::Value {
+    let src = dir.join("in");
+    std::fs::create_dir_all(&src).unwrap();
+    let envelope = serde_json::json!({
+        "version": 1, "tenant": "acme", "session_id": "s1", "transcript_id": "t1",
+        "format": "openai", "messages": trace_messages(),
+    });
+    std::fs::write(src.join("t.jsonl"), format!("{envelope}\n")).unwrap();
+    let out = dir.join(format!("out-{name}"));
+    let cp = dir.join(format!("cp-{name}.json"));
+    let mut args = vec![
+        "recompress",
+        "--from-dir",
+        src.to_str().unwrap(),
+        "--to-dir",
+        out.to_str().unwrap(),
+        "--checkpoint",
+        cp.to_str().unwrap(),
+        "--no-progress",
+    ];
+    args.extend_from_slice(flags);
+    kompress(&args, b"");
+    let line = std::fs::read_to_string(out.join("compressed.jsonl")).unwrap();
+    serde_json::from_str(line.trim()).unwrap()
+}
+
+/// The compressed tool result of `kompress compress --format openai` of [`trace_messages`]
+/// with `flags`.
+pub fn compressed_tool_result(flags: &[&str]) -> String {
+    let mut args = vec!["compress", "--format", "openai"];
+    args.extend_from_slice(flags);
+    args.push("-");
+    let o = kompress(&args, trace_messages().to_string().as_bytes());
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    out[1]["content"].as_str().unwrap().to_string()
+}
