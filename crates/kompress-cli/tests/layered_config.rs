@@ -4,31 +4,15 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::stack_trace;
+use common::{run_with_env, stack_trace};
 
 fn compress_with_env(env: &[(&str, &str)], flags: &[&str]) -> Output {
-    use std::io::Write;
     let mut args = vec!["compress"];
     args.extend_from_slice(flags);
     args.push("-");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kompress"));
-    c.args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let mut child = c.spawn().expect("kompress runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&stack_trace())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_env(&args, &stack_trace(), env)
 }
 
 fn ok(o: Output) -> String {

@@ -7,9 +7,15 @@ use std::process::{Command, Output};
 
 /// Runs the `kompress` binary with `stdin` as its input, whatever its exit status.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    run_with_env(args, stdin, &[])
+}
+
+/// [`run`] with `env` added to the environment.
+pub fn run_with_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kompress"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
