@@ -31,7 +31,8 @@ trap 'bash deploy/kafka/broker.sh stop --dir "$run_dir" >/dev/null 2>&1 || true;
 export KOMPRESS_TEST_BOOTSTRAP="$bootstrap"
 echo "test: Kafka broker at $KOMPRESS_TEST_BOOTSTRAP"
 cargo test --workspace
-# the proxy under the real openai/anthropic Python SDKs (fake upstream on loopback)
+# the proxy under the real openai/anthropic Python SDKs (default build, HTTPS fake upstream
+# on loopback; the HTTPS upstream tests, tests/tls.rs, ran in the workspace above)
 bash scripts/serve/sdk_e2e.sh
 # the playground in headless Chromium (Playwright), screenshot checked
 bash scripts/serve/playground_e2e.sh
@@ -41,5 +42,3 @@ bash scripts/python/test.sh
 # would fail to build); [pruner] alone, then the lean binary (last: it replaces target/debug/kompress)
 LIBTORCH=/nonexistent/libtorch cargo test -p kompress-pruners
 LIBTORCH=/nonexistent/libtorch cargo test -p kompress-cli --no-default-features --test lean
-# HTTPS upstreams through the proxy (the optional `tls` feature)
-cargo test -p kompress-serve --features tls --test tls

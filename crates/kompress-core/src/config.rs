@@ -188,7 +188,11 @@ pub enum Format {
     OpenAi,
     /// Anthropic Messages: `{"system": ..., "messages": [...]}` or a bare messages array.
     Anthropic,
-    /// JSON transcripts: OpenAI or Anthropic, told apart by their content blocks.
+    /// OpenAI Responses: `{"input": [...]}` items (`message`, `function_call_output`, …) or a
+    /// bare items array; what Codex CLI sends.
+    Responses,
+    /// JSON transcripts: OpenAI Chat Completions, Anthropic or OpenAI Responses, told apart by
+    /// their fields and content blocks.
     Auto,
 }
 
@@ -199,10 +203,11 @@ impl std::str::FromStr for Format {
             "text" => Ok(Format::Text),
             "openai" => Ok(Format::OpenAi),
             "anthropic" => Ok(Format::Anthropic),
+            "responses" => Ok(Format::Responses),
             "auto" => Ok(Format::Auto),
             other => Err(CoreError::config(
                 "format",
-                format!("{other:?} is not one of: text, openai, anthropic, auto"),
+                format!("{other:?} is not one of: text, openai, anthropic, responses, auto"),
             )),
         }
     }

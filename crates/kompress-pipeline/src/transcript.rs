@@ -1,5 +1,6 @@
-//! Which strings of a JSON transcript get compressed: OpenAI Chat Completions and Anthropic
-//! Messages shapes, told apart automatically or by name. Everything else stays byte-identical.
+//! Which strings of a JSON transcript get compressed: OpenAI Chat Completions, Anthropic
+//! Messages and OpenAI Responses shapes, told apart automatically or by name. Everything else
+//! stays byte-identical.
 
 use std::ops::Range;
 
@@ -20,17 +21,31 @@ pub struct Segment {
 
 const OPENAI_ROLES: &str = "system, developer, user, assistant, tool, function";
 const ANTHROPIC_ROLES: &str = "user, assistant";
+const RESPONSES_ROLES: &str = "system, developer, user, assistant";
 
-/// The messages array: the document itself, or its `messages` field.
+/// Responses items whose `output` is a tool's result.
+const RESPONSES_OUTPUTS: [&str; 3] = [
+    "function_call_output",
+    "custom_tool_call_output",
+    "local_shell_call_output",
+];
+
+/// The messages array: the document itself, or its `messages` field (Responses: its `input`
+/// field, which may also be one string, so no items; or `messages`, as a Kafka envelope
+/// carries them).
 fn messages<'a>(root: &'a JNode, format: &'static str) -> Result<&'a [JNode], CoreError> {
+    let responses = format == "responses";
+    let field = if responses { "input" } else { "messages" };
     let msgs = match &root.val {
         JVal::Arr(a) => a.as_slice(),
+        JVal::Obj(_) if responses && root.get("input").and_then(JNode::as_str).is_some() => &[],
         JVal::Obj(_) => root
-            .get("messages")
+            .get(field)
+            .or_else(|| root.get("messages").filter(|_| responses))
             .and_then(JNode::as_array)
             .ok_or_else(|| CoreError::Schema {
                 format,
-                reason: "expected a `messages` array or a top-level array of messages".into(),
+                reason: format!("expected a `{field}` array or a top-level array of messages"),
             })?,
         _ => {
             return Err(CoreError::Schema {
@@ -42,9 +57,23 @@ fn messages<'a>(root: &'a JNode, format: &'static str) -> Result<&'a [JNode], Co
     Ok(msgs)
 }
 
-/// Tells OpenAI from Anthropic: Anthropic has `tool_result`/`tool_use` blocks or a top-level
-/// `system`; OpenAI has `tool`/`system` roles and `tool_calls`.
+/// Tells the shapes apart: a Responses request has `input` and no `messages` (a bare array:
+/// items with a `type` such as `function_call_output`); Anthropic has `tool_result`/`tool_use`
+/// blocks or a top-level `system`; OpenAI has `tool`/`system` roles and `tool_calls`.
 pub fn detect(root: &JNode) -> Format {
+    if root.get("messages").is_none() && root.get("input").is_some() {
+        return Format::Responses;
+    }
+    if let JVal::Arr(items) = &root.val {
+        let is_item = |m: &JNode| {
+            m.get("type").and_then(JNode::as_str).is_some_and(|t| {
+                RESPONSES_OUTPUTS.contains(&t) || matches!(t, "function_call" | "reasoning")
+            })
+        };
+        if items.iter().any(is_item) {
+            return Format::Responses;
+        }
+    }
     let Ok(msgs) = messages(root, "auto") else {
         return Format::OpenAi;
     };
@@ -84,13 +113,15 @@ fn push_str(out: &mut Vec<Segment>, node: &JNode, idx: usize, role: &str) {
     }
 }
 
-/// Text parts of a content value: a string, or an array of `{"type": "text", "text": …}`.
+/// Text parts of a content value: a string, or an array of `{"type": "text", "text": …}`
+/// (Responses: `input_text`, `output_text`).
 fn push_content(out: &mut Vec<Segment>, content: &JNode, idx: usize, role: &str) {
     match &content.val {
         JVal::Str { .. } => push_str(out, content, idx, role),
         JVal::Arr(parts) => {
             for p in parts {
-                if p.get("type").and_then(JNode::as_str) == Some("text") {
+                let kind = p.get("type").and_then(JNode::as_str);
+                if matches!(kind, Some("text" | "input_text" | "output_text")) {
                     if let Some(t) = p.get("text") {
                         push_str(out, t, idx, role);
                     }
@@ -110,6 +141,7 @@ pub fn segments(root: &JNode, format: Format, roles: &[String]) -> Result<Vec<Se
     };
     let (name, expected) = match format {
         Format::Anthropic => ("anthropic", ANTHROPIC_ROLES),
+        Format::Responses => return responses_segments(root, roles),
         _ => ("openai", OPENAI_ROLES),
     };
     let msgs = messages(root, name)?;
@@ -176,6 +208,52 @@ pub fn segments(root: &JNode, format: Format, roles: &[String]) -> Result<Vec<Se
     Ok(out)
 }
 
+/// The Responses API's compressible strings: tool outputs (`function_call_output` and its
+/// kin, role `tool`) and message items' text (`type: "message"` or a bare `{role, content}`).
+/// Other items (calls, reasoning, searches) are copied as they are.
+fn responses_segments(root: &JNode, roles: &[String]) -> Result<Vec<Segment>, CoreError> {
+    let name = "responses";
+    let items = messages(root, name)?;
+    let wants = |r: &str| roles.iter().any(|x| x == r);
+    let mut out = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        if !matches!(m.val, JVal::Obj(_)) {
+            return Err(CoreError::Schema {
+                format: name,
+                reason: format!("input item {i} is not an object"),
+            });
+        }
+        let kind = m.get("type").and_then(JNode::as_str);
+        if kind.is_some_and(|k| RESPONSES_OUTPUTS.contains(&k)) {
+            if let (true, Some(o)) = (wants("tool"), m.get("output")) {
+                push_content(&mut out, o, i, "tool");
+            }
+            continue;
+        }
+        if !matches!(kind, None | Some("message")) {
+            continue;
+        }
+        let role = m
+            .get("role")
+            .and_then(JNode::as_str)
+            .ok_or_else(|| CoreError::Schema {
+                format: name,
+                reason: format!("message item {i} has no string `role`"),
+            })?;
+        if !matches!(role, "system" | "developer" | "user" | "assistant") {
+            return Err(CoreError::UnknownRole {
+                index: i,
+                role: role.to_string(),
+                expected: RESPONSES_ROLES,
+            });
+        }
+        if let (true, Some(c)) = (wants(role), m.get("content")) {
+            push_content(&mut out, c, i, role);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +284,43 @@ mod tests {
             s.iter().map(|s| s.text.as_str()).collect::<Vec<_>>(),
             ["out"]
         );
+    }
+
+    #[test]
+    fn responses_tool_outputs_and_message_text_are_found_and_calls_are_not() {
+        let src = r#"{"model":"m","instructions":"be brief","input":[
+            {"type":"message","role":"user","content":[{"type":"input_text","text":"fix it"}]},
+            {"type":"function_call","call_id":"c1","name":"shell","arguments":"{\"cmd\":\"ls\"}"},
+            {"type":"function_call_output","call_id":"c1","output":"a.rs\nb.rs"},
+            {"type":"reasoning","summary":[]},
+            {"role":"assistant","content":"done"}]}"#;
+        let root = parse(src).unwrap();
+        assert_eq!(detect(&root), Format::Responses);
+        let tool = segments(&root, Format::Auto, &roles(&["tool"])).unwrap();
+        assert_eq!(tool.len(), 1);
+        assert_eq!(
+            (tool[0].message_index, tool[0].text.as_str()),
+            (2, "a.rs\nb.rs")
+        );
+        let all = segments(
+            &root,
+            Format::Responses,
+            &roles(&["tool", "user", "assistant"]),
+        );
+        let texts: Vec<_> = all.unwrap().into_iter().map(|s| s.text).collect();
+        assert_eq!(texts, ["fix it", "a.rs\nb.rs", "done"]);
+    }
+
+    #[test]
+    fn a_responses_string_input_has_nothing_to_compress_and_a_bad_role_is_typed() {
+        let root = parse(r#"{"model":"m","input":"hello"}"#).unwrap();
+        assert_eq!(detect(&root), Format::Responses);
+        assert!(segments(&root, Format::Auto, &roles(&["tool"]))
+            .unwrap()
+            .is_empty());
+        let root = parse(r#"{"input":[{"type":"message","role":"tool","content":"x"}]}"#).unwrap();
+        let e = segments(&root, Format::Responses, &roles(&["tool"])).unwrap_err();
+        assert!(matches!(e, CoreError::UnknownRole { index: 0, .. }), "{e}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Proxy mode: `/v1/chat/completions` (OpenAI) and `/v1/messages` (Anthropic). The outgoing
+//! Proxy mode: `/v1/chat/completions` (OpenAI), `/v1/responses` (OpenAI Responses, what Codex
+//! CLI speaks; it goes to the `proxy.openai` upstream) and `/v1/messages` (Anthropic). The outgoing
 //! request's tool results are compressed (prefix-stable), every other byte is forwarded as is,
 //! the client's headers (auth included, never logged) go to an allow-listed upstream, and the
 //! response, SSE streams included, comes back unchanged as it arrives.
@@ -68,6 +69,14 @@ pub async fn openai(
     forward(req, state, payload, Format::OpenAi).await
 }
 
+pub async fn responses(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ServeError> {
+    forward(req, state, payload, Format::Responses).await
+}
+
 pub async fn anthropic(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -133,7 +142,12 @@ async fn forward(
     state.remember(&tenant, &session, &out.evictions).await?;
     drop(slot);
     let marked = out.evictions.iter().any(|e| !e.handle.is_empty());
-    let offered = marked && state.memory.is_some() && state.cfg.proxy.inject_retrieve_tool;
+    // The Responses API gets no injected tool: the retrieve loop reads Chat Completions and
+    // Messages answers only, and a client must never see a call to a tool it does not know.
+    let offered = marked
+        && state.memory.is_some()
+        && state.cfg.proxy.inject_retrieve_tool
+        && format != Format::Responses;
     let outgoing = if offered {
         inject_retrieve_tool(&out.output, format)?
     } else {

@@ -64,6 +64,7 @@ pub fn routes(c: &mut web::ServiceConfig) {
         .route("/v1/explain", web::post().to(playground::explain))
         .route("/v1/retrieve", web::post().to(api::retrieve))
         .route("/v1/chat/completions", web::post().to(proxy::openai))
+        .route("/v1/responses", web::post().to(proxy::responses))
         .route("/v1/messages", web::post().to(proxy::anthropic));
 }
 

@@ -282,11 +282,13 @@ impl StableCompressor {
     }
 }
 
+/// The messages (Responses: the `input` items).
 fn messages(root: &JNode) -> &[JNode] {
     match &root.val {
         JVal::Arr(a) => a,
         _ => root
             .get("messages")
+            .or_else(|| root.get("input"))
             .and_then(JNode::as_array)
             .unwrap_or(&[]),
     }
@@ -313,7 +315,8 @@ fn filter_protected(root: &JNode, segs: Vec<Segment>, p: &Protect) -> Vec<Segmen
 
 /// Byte spans of tool results produced by tools named in `skip`: OpenAI tool messages with
 /// that `name` or answering a `tool_calls` entry with that function name; Anthropic
-/// `tool_result` blocks answering a `tool_use` with that name.
+/// `tool_result` blocks answering a `tool_use` with that name; Responses `*_output` items
+/// answering a `function_call` with that name.
 fn skipped_tool_ranges(msgs: &[JNode], skip: &[String]) -> Vec<std::ops::Range<usize>> {
     if skip.is_empty() {
         return Vec::new();
@@ -345,7 +348,17 @@ fn skipped_tool_ranges(msgs: &[JNode], skip: &[String]) -> Vec<std::ops::Range<u
                 out.push(b.span.clone());
             }
         }
-        let answers = m.get("tool_call_id").and_then(JNode::as_str);
+        // Responses: a `function_call` item names the tool, its `*_output` item answers the
+        // same `call_id`
+        let kind = m.get("type").and_then(JNode::as_str);
+        let call_id = m.get("call_id").and_then(JNode::as_str);
+        if matches!(kind, Some("function_call" | "custom_tool_call"))
+            && skip_name(m.get("name").and_then(JNode::as_str))
+        {
+            ids.extend(call_id.map(str::to_string));
+            continue;
+        }
+        let answers = m.get("tool_call_id").and_then(JNode::as_str).or(call_id);
         if skip_name(m.get("name").and_then(JNode::as_str))
             || answers.is_some_and(|id| ids.iter().any(|x| x == id))
         {

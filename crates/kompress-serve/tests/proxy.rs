@@ -198,3 +198,73 @@ async fn markers_inject_the_retrieve_tool_and_handles_resolve_from_memory() {
     assert_eq!(r.status(), 404, "another tenant sees nothing");
     let _ = r.body().await;
 }
+
+/// A Codex-CLI-shaped Responses request: instructions, a user message, a shell call and its
+/// output, then the latest user message.
+fn responses_request() -> String {
+    json!({
+        "model": "gpt-x",
+        "instructions": "You are a coding agent.   Keep   spacing.",
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "why did the job fail?"}]},
+            {"type": "function_call", "call_id": "call_1", "name": "shell", "arguments": "{\"command\":[\"mvn\",\"verify\"]}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": tool_log(11)},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": tool_log(12)}]}
+        ],
+        "tools": [{"type": "function", "name": "shell", "parameters": {"type": "object"}}],
+        "stream": false
+    })
+    .to_string()
+}
+
+#[actix_web::test]
+async fn responses_tool_outputs_are_compressed_and_every_other_byte_is_forwarded_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (up, log) = fake_upstream();
+    let mut cfg = proxy_config(&up);
+    // a memory store would make the chat routes offer kompress_retrieve; this one must not
+    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
+        dir.path().join("mem.db"),
+    ));
+    let b = serve(cfg);
+    let body = responses_request();
+    let r = awc::Client::default()
+        .post(url(&b, "/v1/responses"))
+        .insert_header(("authorization", "Bearer sk-codex"))
+        .send_body(body.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got = log.lock().unwrap()[0].clone();
+    assert_eq!(got.path, "/v1/responses");
+    assert_eq!(got.header("authorization"), Some("Bearer sk-codex"));
+    let sent = String::from_utf8(got.body).unwrap();
+    let out = literal_range(&body, &tool_log(11));
+    assert!(sent.len() < body.len(), "the tool output shrank");
+    assert_eq!(&sent[..out.start], &body[..out.start], "bytes before it");
+    assert!(
+        sent.ends_with(&body[out.end..]),
+        "bytes after it (latest user message and tools included) are identical"
+    );
+    let v: Value = serde_json::from_str(&sent).unwrap();
+    assert!(v["input"][2]["output"]
+        .as_str()
+        .unwrap()
+        .contains("ERROR db-pool-11"));
+    assert_eq!(v["tools"].as_array().unwrap().len(), 1, "no tool injected");
+}
+
+#[actix_web::test]
+async fn a_skipped_tools_responses_output_is_forwarded_untouched() {
+    let (up, log) = fake_upstream();
+    let mut cfg = proxy_config(&up);
+    cfg.proxy.skip_tools = vec!["shell".into()];
+    let b = serve(cfg);
+    let body = responses_request();
+    awc::Client::default()
+        .post(url(&b, "/v1/responses"))
+        .send_body(body.clone())
+        .await
+        .unwrap();
+    assert_eq!(log.lock().unwrap()[0].body, body.as_bytes());
+}

@@ -1,11 +1,11 @@
-//! With the `tls` feature: the proxy forwards to an HTTPS upstream. A fake upstream serves
+//! With the `tls` feature (on by default): the proxy forwards to an HTTPS upstream. A fake upstream serves
 //! HTTPS on loopback with a certificate from a throwaway CA made for this test (`openssl`).
 //! With `proxy.ca_file` naming that CA a request round-trips (tool result compressed, auth
 //! header forwarded, upstream response returned); without it, or with another CA, the proxy
 //! answers a typed `upstream` error and the upstream sees nothing; an unreadable CA file
 //! stops the service at start with an error naming `proxy.ca_file`. A redirect from the
 //! HTTPS upstream is refused, never followed, like one over plain HTTP.
-//! Run: `cargo test -p kompress-serve --features tls --test tls`.
+//! Run: `cargo test -p kompress-serve --test tls`.
 #![cfg(feature = "tls")]
 
 mod common;

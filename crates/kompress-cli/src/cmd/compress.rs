@@ -14,7 +14,7 @@ pub struct Args {
     /// Input file, or - for stdin.
     #[arg(default_value = "-")]
     input: PathBuf,
-    /// text | openai | anthropic | auto (JSON transcripts).
+    /// text | openai | anthropic | responses | auto (JSON transcripts).
     #[arg(long, default_value = "text")]
     format: Format,
     #[command(flatten)]
