@@ -46,7 +46,7 @@ pub struct ProxyConfig {
     /// base path; no userinfo, query or fragment). Nothing else is ever contacted, redirects
     /// included; a client may pick another listed name with `x-kompress-upstream`.
     pub upstreams: BTreeMap<String, String>,
-    /// Upstream used by `/v1/chat/completions`.
+    /// Upstream used by `/v1/chat/completions` and `/v1/responses`.
     pub openai: Option<String>,
     /// Upstream used by `/v1/messages`.
     pub anthropic: Option<String>,
@@ -55,7 +55,8 @@ pub struct ProxyConfig {
     /// Tool names whose results are never compressed (OpenAI `name` of the tool message,
     /// Anthropic tool_use name).
     pub skip_tools: Vec<String>,
-    /// Add the `kompress_retrieve` tool when markers were emitted and a memory store is set.
+    /// Add the `kompress_retrieve` tool to every request while a memory store is set (on every
+    /// turn, markers or not, so the cached tool list never changes mid-session).
     pub inject_retrieve_tool: bool,
     /// Rounds of `kompress_retrieve`-only calls the proxy answers itself from memory before
     /// handing the upstream's response to the client (non-streaming requests; 0: never, the
@@ -66,6 +67,8 @@ pub struct ProxyConfig {
     /// PEM file of one or more CA certificates trusted for HTTPS upstreams in addition to the
     /// webpki roots (a private CA in front of an internal gateway). Needs the `tls` feature.
     pub ca_file: Option<std::path::PathBuf>,
+    /// History-aware compaction of old tool results (`[proxy.history]`).
+    pub history: crate::history::HistoryConfig,
 }
 
 impl Default for ProxyConfig {
@@ -80,6 +83,7 @@ impl Default for ProxyConfig {
             retrieve_max_rounds: 3,
             upstream_timeout_secs: 600,
             ca_file: None,
+            history: crate::history::HistoryConfig::default(),
         }
     }
 }
@@ -219,6 +223,7 @@ impl ServeConfig {
                 ));
             }
         }
+        p.history.validate(p.upstreams.keys())?;
         for r in &p.roles {
             if !kompress_core::KNOWN_ROLES.contains(&r.as_str()) {
                 return Err(bad("proxy.roles", format!("{r:?} is not a known role")));

@@ -7,6 +7,7 @@ pub mod allow;
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod history;
 pub mod metrics;
 pub mod playground;
 pub mod proxy;

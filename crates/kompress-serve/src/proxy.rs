@@ -130,6 +130,11 @@ async fn forward(
     let protect = Protect {
         latest_user: true,
         skip_tools: state.cfg.proxy.skip_tools.clone(),
+        history: state
+            .cfg
+            .proxy
+            .history
+            .policy(&name, format == Format::Anthropic),
     };
     let slot = state.slot()?;
     let out = state
@@ -141,11 +146,12 @@ async fn forward(
         .await?;
     state.remember(&tenant, &session, &out.evictions).await?;
     drop(slot);
-    let marked = out.evictions.iter().any(|e| !e.handle.is_empty());
-    // The Responses API gets no injected tool: the retrieve loop reads Chat Completions and
-    // Messages answers only, and a client must never see a call to a tool it does not know.
-    let offered = marked
-        && state.memory.is_some()
+    // Offered on every request while a memory store is set, markers or not: the tool list is
+    // part of the cached prompt prefix (before the messages), so adding it on the first turn
+    // with a marker would re-write the provider's whole cache. The Responses API gets no
+    // injected tool: the retrieve loop reads Chat Completions and Messages answers only, and
+    // a client must never see a call to a tool it does not know.
+    let offered = state.memory.is_some()
         && state.cfg.proxy.inject_retrieve_tool
         && format != Format::Responses;
     let outgoing = if offered {

@@ -6,6 +6,7 @@
 //! The cache is bounded by entries and by accounted bytes ([`cache`]).
 
 mod cache;
+mod compact;
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,8 @@ pub struct StableStats {
     pub floor_hits: usize,
     pub segments: usize,
     pub segments_compressed: usize,
+    /// Old tool results compacted by the history policy.
+    pub segments_compacted: usize,
     pub cache_hits: usize,
     pub pipeline_calls: usize,
     pub micros_total: u64,
@@ -88,6 +91,8 @@ pub struct Protect {
     pub latest_user: bool,
     /// Tool names whose results stay untouched.
     pub skip_tools: Vec<String>,
+    /// Compact old tool results by this policy (`history.rs`); transcripts only.
+    pub history: Option<crate::history::HistoryPolicy>,
 }
 
 pub struct StableCompressor {
@@ -185,12 +190,17 @@ impl StableCompressor {
             }
         };
         let fp = cfg.fingerprint();
-        let results =
+        let mut results =
             futures::future::try_join_all(segments.iter().map(|s| self.one(fp, &s.text, cfg)))
                 .await?;
+        let segments_compacted = match (&protect.history, is_json) {
+            (Some(p), true) => self.compact(&segments, &mut results, cfg, p).await?,
+            _ => 0,
+        };
         let mut stats = StableStats {
             bytes_in: input.len(),
             segments: segments.len(),
+            segments_compacted,
             ..Default::default()
         };
         let mut out = String::with_capacity(input.len());
