@@ -151,10 +151,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut body = state.metrics.render(&Scrape {
+        pipeline: Some(state.compressor.pipeline()),
+        cache: state.compressor.cache_usage(),
+    });
+    state.savings.render(&mut body);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&Scrape {
-            pipeline: Some(state.compressor.pipeline()),
-            cache: state.compressor.cache_usage(),
-        }))
+        .body(body)
 }

@@ -135,19 +135,24 @@ impl HistoryConfig {
     /// The policy for one request to `upstream` (its name), `anthropic` when on
     /// `/v1/messages`; `None` when compaction is off.
     pub fn policy(&self, upstream: &str, anthropic: bool) -> Option<HistoryPolicy> {
-        let default = if anthropic {
-            Prices::ANTHROPIC
-        } else {
-            Prices::OPENAI
-        };
         self.enabled.then(|| HistoryPolicy {
             keep_recent: self.keep_recent,
             step: self.step,
             horizon: self.horizon,
             target_ratio: self.target_ratio,
             keep_folds: self.keep_folds,
-            prices: self.prices.get(upstream).copied().unwrap_or(default),
+            prices: self.prices_for(upstream, anthropic),
         })
+    }
+
+    /// The cache prices of `upstream` (its name), `anthropic` when on `/v1/messages`.
+    pub fn prices_for(&self, upstream: &str, anthropic: bool) -> Prices {
+        let default = if anthropic {
+            Prices::ANTHROPIC
+        } else {
+            Prices::OPENAI
+        };
+        self.prices.get(upstream).copied().unwrap_or(default)
     }
 }
 

@@ -14,9 +14,11 @@ pub mod proxy;
 pub mod reqspan;
 pub mod retrieve_loop;
 pub mod retrieve_stream;
+pub mod savings;
 pub mod server;
 pub mod stable;
 pub mod state;
+pub mod usage;
 
 pub use config::{ProxyConfig, ServeConfig};
 pub use error::ServeError;

@@ -38,6 +38,7 @@ use crate::retrieve_loop::{self, Scope};
 use crate::retrieve_stream;
 use crate::stable::Protect;
 use crate::state::{read_body, utf8, AppState};
+use crate::usage::Tap;
 
 /// Headers that belong to one hop and are never forwarded.
 fn hop_by_hop(name: &HeaderName) -> bool {
@@ -146,6 +147,17 @@ async fn forward(
         .await?;
     state.remember(&tenant, &session, &out.evictions).await?;
     drop(slot);
+    let tap = savings_tap(
+        &state,
+        &tenant,
+        &session,
+        &out.stats,
+        state
+            .cfg
+            .proxy
+            .history
+            .prices_for(&name, format == Format::Anthropic),
+    );
     // Offered on every request while a memory store is set, markers or not: the tool list is
     // part of the cached prompt prefix (before the messages), so adding it on the first turn
     // with a marker would re-write the provider's whole cache. The Responses API gets no
@@ -185,6 +197,7 @@ async fn forward(
             session: &session,
             format,
             max_rounds,
+            tap: Some(tap),
         };
         return if streaming {
             retrieve_stream::answer_rounds(&req, &state, &client, &url, outgoing, scope).await
@@ -193,7 +206,29 @@ async fn forward(
         };
     }
     let resp = send_timed(&req, &state, &client, &url, false, outgoing).await?;
-    Ok(relay(resp, web::Bytes::new()))
+    Ok(relay(resp, web::Bytes::new(), Some(tap)))
+}
+
+/// Watches the answer for its usage and adds the request to the savings ledger when the
+/// answer ends (or the client leaves).
+fn savings_tap(
+    state: &web::Data<AppState>,
+    tenant: &str,
+    session: &str,
+    stats: &crate::stable::StableStats,
+    prices: crate::history::Prices,
+) -> Tap {
+    let (state, tenant, session) = (state.clone(), tenant.to_string(), session.to_string());
+    let (tokens_in, tokens_out) = (stats.tokens_in as u64, stats.tokens_out as u64);
+    Tap::new(move |usage| {
+        let r = crate::savings::Request {
+            tokens_in,
+            tokens_out,
+            usage,
+            prices,
+        };
+        state.savings.record(&tenant, &session, &r);
+    })
 }
 
 /// Sends `body` to `url` (an allow-listed origin): the only place the proxy sends. The client
@@ -250,7 +285,11 @@ pub(crate) async fn send_timed(
 
 /// The client's response: the upstream's status and end-to-end headers, then `head` (bytes
 /// already read from the upstream body) and the rest of its body as it arrives.
-pub(crate) fn relay<S>(resp: awc::ClientResponse<S>, head: web::Bytes) -> HttpResponse
+pub(crate) fn relay<S>(
+    resp: awc::ClientResponse<S>,
+    head: web::Bytes,
+    tap: Option<Tap>,
+) -> HttpResponse
 where
     S: futures::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
 {
@@ -260,9 +299,18 @@ where
             back.append_header((k.clone(), v.clone()));
         }
     }
+    if let Some(t) = &tap {
+        t.push(&head);
+    }
     let head = (!head.is_empty()).then_some(Ok(head));
-    let rest =
-        resp.map(|chunk| chunk.map_err(|e| actix_web::error::ErrorBadGateway(e.to_string())));
+    // the tap lives as long as the body stream: dropped when the answer ends or the client
+    // goes away, it records the usage it saw
+    let rest = resp.map(move |chunk| {
+        if let (Some(t), Ok(bytes)) = (&tap, &chunk) {
+            t.push(bytes);
+        }
+        chunk.map_err(|e| actix_web::error::ErrorBadGateway(e.to_string()))
+    });
     back.streaming(futures::stream::iter(head).chain(rest))
 }
 
@@ -323,6 +371,9 @@ async fn answer_retrieve_rounds(
             None
         };
         let Some((answer, calls)) = calls else {
+            if let Some(t) = &scope.tap {
+                t.push(&bytes);
+            }
             let mut back = HttpResponse::build(resp.status());
             for (k, v) in resp.headers() {
                 if !hop_by_hop(k) {

@@ -25,6 +25,8 @@ pub struct Scope<'a> {
     pub session: &'a str,
     pub format: Format,
     pub max_rounds: u32,
+    /// Reads the usage of the answer the client gets.
+    pub tap: Option<crate::usage::Tap>,
 }
 
 impl Scope<'_> {

@@ -63,7 +63,7 @@ pub async fn answer_rounds(
     client: &awc::Client,
     url: &actix_web::http::Uri,
     mut body: String,
-    scope: Scope<'_>,
+    mut scope: Scope<'_>,
 ) -> Result<HttpResponse, ServeError> {
     let mut round = 0;
     loop {
@@ -74,10 +74,10 @@ pub async fn answer_rounds(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
         if !resp.status().is_success() || !sse || round >= scope.max_rounds {
-            return Ok(relay(resp, web::Bytes::new()));
+            return Ok(relay(resp, web::Bytes::new(), scope.tap.take()));
         }
         match hold(&mut resp, scope.format, HOLD_LIMIT).await? {
-            Held::Forward(head) => return Ok(relay(resp, head)),
+            Held::Forward(head) => return Ok(relay(resp, head, scope.tap.take())),
             Held::Retrieve(answer, calls) => {
                 round += 1;
                 body = scope.extend(state, &body, &answer, &calls, round).await?;

@@ -22,7 +22,7 @@ use crate::error::ServeError;
 use crate::metrics::Metrics;
 use crate::stable::StableCompressor;
 use crate::state::AppState;
-use crate::{api, playground, proxy, reqspan};
+use crate::{api, playground, proxy, reqspan, savings};
 
 /// A bound server: run `server` (await it) and stop it through `handle`.
 pub struct Bound {
@@ -51,6 +51,7 @@ pub fn state(cfg: ServeConfig, pipeline: Pipeline) -> Result<web::Data<AppState>
         permits: Arc::new(Semaphore::new(cfg.max_inflight)),
         metrics,
         memory,
+        savings: Default::default(),
         cfg,
     }))
 }
@@ -63,6 +64,8 @@ pub fn routes(c: &mut web::ServiceConfig) {
         .route("/v1/compress", web::post().to(api::compress))
         .route("/v1/explain", web::post().to(playground::explain))
         .route("/v1/retrieve", web::post().to(api::retrieve))
+        .route("/v1/savings", web::get().to(savings::json))
+        .route("/savings", web::get().to(savings::page))
         .route("/v1/chat/completions", web::post().to(proxy::openai))
         .route("/v1/responses", web::post().to(proxy::responses))
         .route("/v1/messages", web::post().to(proxy::anthropic));

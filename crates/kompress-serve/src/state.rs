@@ -21,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub permits: Arc<Semaphore>,
     pub memory: Option<Arc<dyn MemoryStore>>,
+    /// What each tenant and session saved (`/v1/savings`, `/savings`, `/metrics`).
+    pub savings: crate::savings::Savings,
 }
 
 /// Holds one concurrency slot; the in-flight gauge follows it.
