@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use kompress_pipeline::stages;
 use serde::Serialize;
 
 use crate::harness::{self, Bench, CaseRow, SystemResult};
@@ -141,7 +140,7 @@ pub fn run(bench: &Bench<'_>, voters: &mut [System]) -> Result<EnsembleReport, E
         for v in voters.iter_mut() {
             let t0 = Instant::now();
             let mut ch = v.choose(&c.id, &p)?;
-            stages::widen_spans(&p.mask, &mut ch.keep);
+            p.mask.widen(&mut ch.keep);
             choices.push(ch);
             ms.push(t0.elapsed().as_secs_f64() * 1e3);
         }
@@ -149,7 +148,7 @@ pub fn run(bench: &Bench<'_>, voters: &mut [System]) -> Result<EnsembleReport, E
         for r in &rules {
             let masks: Vec<&[u8]> = choices[..n].iter().map(|c| c.keep.as_slice()).collect();
             let mut keep = r.combine(&masks);
-            stages::widen_spans(&p.mask, &mut keep);
+            p.mask.widen(&mut keep);
             let in_block = (0..p.doc.lines.len())
                 .map(|li| choices[..n].iter().any(|c| c.in_block[li]))
                 .collect();

@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use kompress_core::{CompressionConfig, Pruner};
+use kompress_core::CompressionConfig;
 use kompress_floor::Floor;
-use kompress_pipeline::stages;
+use kompress_pipeline::stages::{self, Stage};
 use kompress_stat::StatPruner;
 use serde::{Deserialize, Serialize};
 
@@ -107,28 +107,18 @@ pub fn time_stages(name: &str, text: &str, reps: usize) -> StageReport {
     let mut t: [Vec<f64>; 6] = Default::default();
     let mut ntok = 0;
     for _ in 0..reps.max(1) {
-        let t0 = Instant::now();
-        let doc = kompress_tokenize::tokenize(text);
-        t[0].push(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        let scores = pruner
-            .score_batch(&[&doc])
-            .ok()
-            .and_then(|mut v| v.pop())
-            .unwrap_or_default();
-        t[1].push(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        let mask = floor.mask(&doc);
-        t[2].push(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        let bits = stages::forced_line_bits(&doc, &mask);
-        let mut g = stages::gate(&scores, &bits, &stages::gate_params(&cfg), None);
-        stages::widen_spans(&mask, &mut g.keep);
-        t[3].push(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        let blocks = stages::block_lines(&doc, &scores);
-        let r = stages::rewrite(&doc, &g.keep, &mask, &blocks, &cfg);
-        t[4].push(t0.elapsed().as_secs_f64());
+        // the product's own stage order, each stage timed by the observer
+        let (doc, r) = stages::run_observed(text, &mut pruner, &floor, &cfg, &mut |stage, took| {
+            let i = match stage {
+                Stage::Tokenize => 0,
+                Stage::Prune => 1,
+                Stage::Floor => 2,
+                Stage::Decide => 3,
+                Stage::Rewrite => 4,
+            };
+            t[i].push(took.as_secs_f64());
+        })
+        .expect("the statistical pruner does not fail");
         let total: f64 = t.iter().take(5).map(|v| v[v.len() - 1]).sum();
         t[5].push(total);
         ntok = doc.tokens.len();

@@ -304,23 +304,10 @@ impl System {
                     id: id.to_string(),
                     source,
                 })?;
-                let bits = if *use_floor {
-                    stages::forced_line_bits(doc, &p.mask)
-                } else {
-                    vec![0u32; doc.tokens.len().div_ceil(32)]
-                };
-                let mut g = stages::gate(
-                    &scores,
-                    &bits,
-                    &stages::gate_params(&self.cfg),
-                    self.cfg.target_ratio,
-                );
-                if *use_floor {
-                    stages::widen_spans(&p.mask, &mut g.keep);
-                }
+                let d = stages::decide(doc, &scores, use_floor.then_some(&p.mask), &self.cfg);
                 Choice {
-                    keep: g.keep,
-                    in_block: stages::block_lines(doc, &scores),
+                    keep: d.keep,
+                    in_block: d.in_block,
                     use_floor: *use_floor,
                 }
             }

@@ -41,6 +41,31 @@ impl FloorMask {
     pub fn forced_line_count(&self) -> usize {
         self.line_forced.iter().filter(|f| **f).count()
     }
+
+    /// Bitmask of the tokens on the lines this mask forces (what the gate ORs into its keep
+    /// decision; bit `i % 32` of word `i / 32` for token `i`).
+    pub fn line_bits(&self, doc: &TokenizedText) -> Vec<u32> {
+        let mut bits = vec![0u32; doc.tokens.len().div_ceil(32)];
+        for (li, forced) in self.line_forced.iter().enumerate() {
+            if *forced {
+                for t in doc.token_range_of_line(li) {
+                    bits[t / 32] |= 1 << (t % 32);
+                }
+            }
+        }
+        bits
+    }
+
+    /// The floor after the gate: a critical span is never cut. If any of its tokens survived
+    /// in `keep` (1 = keep), all of them do.
+    pub fn widen(&self, keep: &mut [u8]) {
+        for &(a, b) in &self.hit_tokens {
+            let (a, b) = (a as usize, b as usize);
+            if keep[a..b].iter().any(|k| *k != 0) {
+                keep[a..b].iter_mut().for_each(|k| *k = 1);
+            }
+        }
+    }
 }
 
 impl Floor {

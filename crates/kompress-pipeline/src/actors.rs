@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use kompress_core::{CoreError, GateParams, Pruner, PrunerScores, TokenizedText};
+use kompress_core::{CoreError, Pruner, PrunerScores, TokenizedText};
 use kompress_floor::{Floor, FloorMask};
 use kompress_rewrite::Rewritten;
 use tokio::sync::oneshot;
 
 use crate::metrics::Meter;
-use crate::stages::{self, Gated};
+use crate::stages::{self, Decided};
 
 // ---- tokenizer -------------------------------------------------------------------------
 
@@ -55,23 +55,6 @@ impl Handler<Scan> for FloorActor {
     }
 }
 
-/// Widen the gate's keep mask so no critical span is cut.
-#[derive(Message)]
-#[rtype(result = "Vec<u8>")]
-pub struct Apply {
-    pub mask: Arc<FloorMask>,
-    pub keep: Vec<u8>,
-}
-
-impl Handler<Apply> for FloorActor {
-    type Result = MessageResult<Apply>;
-    fn handle(&mut self, mut msg: Apply, _: &mut Self::Context) -> Self::Result {
-        let _s = tracing::info_span!("floor", op = "apply").entered();
-        stages::widen_spans(&msg.mask, &mut msg.keep);
-        MessageResult(msg.keep)
-    }
-}
-
 // ---- gate ------------------------------------------------------------------------------
 
 pub struct GateActor;
@@ -79,25 +62,24 @@ impl Actor for GateActor {
     type Context = SyncContext<Self>;
 }
 
+/// The stages between prune ∥ floor scan and the rewriter ([`stages::decide`]): the gate,
+/// with the floor's forced lines as bits and its span widening after (pure functions of
+/// kompress-floor: the floor actor is visited once, for the scan). `mask: None` gives the
+/// model's choice alone.
 #[derive(Message)]
-#[rtype(result = "Gated")]
-pub struct GateMsg {
+#[rtype(result = "Decided")]
+pub struct Decide {
+    pub doc: Arc<TokenizedText>,
     pub scores: Arc<PrunerScores>,
-    pub floor_bits: Vec<u32>,
-    pub params: GateParams,
-    pub target_ratio: Option<f32>,
+    pub mask: Option<Arc<FloorMask>>,
+    pub cfg: Arc<kompress_core::CompressionConfig>,
 }
 
-impl Handler<GateMsg> for GateActor {
-    type Result = MessageResult<GateMsg>;
-    fn handle(&mut self, m: GateMsg, _: &mut Self::Context) -> Self::Result {
+impl Handler<Decide> for GateActor {
+    type Result = MessageResult<Decide>;
+    fn handle(&mut self, m: Decide, _: &mut Self::Context) -> Self::Result {
         let _s = tracing::info_span!("gate", tokens = m.scores.token_logits.len()).entered();
-        MessageResult(stages::gate(
-            &m.scores,
-            &m.floor_bits,
-            &m.params,
-            m.target_ratio,
-        ))
+        MessageResult(stages::decide(&m.doc, &m.scores, m.mask.as_deref(), &m.cfg))
     }
 }
 

@@ -1,6 +1,6 @@
-//! [`Pipeline::explain`]: one plain text through the same actors as `compress` (same pruner,
-//! floor, gate and rewriter), one stage after the other, keeping what each role decided and
-//! how long it took. For the playground and for debugging; `compress` stays the fast path.
+//! [`Pipeline::explain`]: one plain text through the same actors as `compress`, in the same
+//! stage order (`staged.rs`, which both run), keeping what each role decided and how long it
+//! took, plus the gate's choice without the floor. For the playground and for debugging; `compress` stays the fast path.
 //! Its messages go through the same traced, metered handlers as `compress`, so they count in
 //! [`crate::metrics::PipelineMetrics`] (handler time) as well as in [`StageMicros`] (wall
 //! time seen by the caller, mailbox wait included).
@@ -14,19 +14,21 @@ use kompress_floor::FloorMask;
 use kompress_rewrite::Rewritten;
 use serde::Serialize;
 
-use crate::actors::{Apply, FloorActor, GateMsg, Rewrite, Scan, Score, Tokenize};
+use crate::actors::{Decide, FloorActor};
 use crate::error::PipelineError;
 use crate::metrics::ActorKind;
 use crate::pipeline::Pipeline;
-use crate::stages;
+use crate::staged::Staged;
+use crate::stages::Stage;
 
 /// Wall time of each stage in microseconds (mailbox wait included), in pipeline order.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct StageMicros {
     pub tokenize: u64,
     pub prune: u64,
+    /// The gate and the floor's widening of its decision over critical spans.
     pub gate: u64,
-    /// Floor scan plus widening the gate's decision over critical spans.
+    /// Floor scan (it runs alongside the pruner).
     pub floor: u64,
     pub rewrite: u64,
     pub total: u64,
@@ -107,78 +109,39 @@ impl Pipeline {
         let a = &self.addrs;
         let t_all = Instant::now();
         let mut micros = StageMicros::default();
-
-        let t = Instant::now();
-        let doc = a
-            .tok
-            .send(self.traced(ActorKind::Tokenizer, Tokenize(text.into())))
-            .await
-            .map_err(|e| PipelineError::stage("tokenizer", e))?;
-        micros.tokenize = micros_since(t);
-
-        let t = Instant::now();
-        let scores = a
-            .pruner
-            .send(self.traced(ActorKind::Pruner, Score(doc.clone())))
-            .await
-            .map_err(|e| PipelineError::stage("pruner", e))??;
-        let scores = Arc::new(scores);
-        micros.prune = micros_since(t);
-
-        let t = Instant::now();
-        let mask = a
-            .floor
-            .send(self.traced(ActorKind::Floor, Scan(doc.clone())))
-            .await
-            .map_err(|e| PipelineError::stage("floor", e))?;
-        let mask = Arc::new(mask);
-        micros.floor = micros_since(t);
-
-        let params = stages::gate_params(cfg);
-        let t = Instant::now();
-        let gated = a
-            .gate
-            .send(self.traced(
-                ActorKind::Gate,
-                GateMsg {
-                    scores: scores.clone(),
-                    floor_bits: stages::forced_line_bits(&doc, &mask),
-                    params,
-                    target_ratio: cfg.target_ratio,
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("gate", e))?;
-        micros.gate = micros_since(t);
+        let cfg = Arc::new(cfg.clone());
+        let us = |d: std::time::Duration| d.as_micros() as u64;
+        let staged = self
+            .run_stages(text.into(), cfg.clone(), &mut |stage, took| match stage {
+                Stage::Tokenize => micros.tokenize = us(took),
+                Stage::Prune => micros.prune = us(took),
+                Stage::Floor => micros.floor = us(took),
+                Stage::Decide => micros.gate = us(took),
+                Stage::Rewrite => micros.rewrite = us(took),
+            })
+            .await?;
+        let Staged {
+            doc,
+            scores,
+            mask,
+            keep,
+            rewritten,
+        } = staged;
 
         // not timed: only the explanation needs the model's decision without the floor
         let alone = a
             .gate
             .send(self.traced(
                 ActorKind::Gate,
-                GateMsg {
-                    scores: scores.clone(),
-                    floor_bits: vec![0; doc.tokens.len().div_ceil(32)],
-                    params,
-                    target_ratio: cfg.target_ratio,
+                Decide {
+                    doc: doc.clone(),
+                    scores,
+                    mask: None,
+                    cfg,
                 },
             ))
             .await
             .map_err(|e| PipelineError::stage("gate", e))?;
-
-        let t = Instant::now();
-        let keep = a
-            .floor
-            .send(self.traced(
-                ActorKind::Floor,
-                Apply {
-                    mask: mask.clone(),
-                    keep: gated.keep,
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("floor", e))?;
-        micros.floor += micros_since(t);
 
         let categories = a
             .floor
@@ -186,21 +149,6 @@ impl Pipeline {
             .await
             .map_err(|e| PipelineError::stage("floor", e))?;
 
-        let t = Instant::now();
-        let rewritten =
-            a.rw.send(self.traced(
-                ActorKind::Rewriter,
-                Rewrite {
-                    doc: doc.clone(),
-                    keep: keep.clone(),
-                    mask: mask.clone(),
-                    in_block: stages::block_lines(&doc, &scores),
-                    cfg: Arc::new(cfg.clone()),
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("rewriter", e))?;
-        micros.rewrite = micros_since(t);
         micros.total = micros_since(t_all);
 
         Ok(Explanation {

@@ -11,6 +11,7 @@ pub mod jsonspan;
 pub mod metrics;
 pub mod pipeline;
 pub mod routed;
+mod staged;
 pub mod stages;
 pub mod traced;
 pub mod transcript;

@@ -15,7 +15,6 @@ use crate::actors::*;
 use crate::assemble::{assemble, SegmentResult};
 use crate::error::PipelineError;
 use crate::metrics::{ActorKind, PipelineMetrics};
-use crate::stages;
 use crate::traced::Traced;
 use crate::transcript::{self, Segment};
 use tracing::Instrument;
@@ -301,59 +300,11 @@ impl Pipeline {
         if seg.text.len() < cfg.min_bytes {
             return Ok(SegmentResult::untouched(seg));
         }
-        let a = &self.addrs;
-        let doc = a
-            .tok
-            .send(self.traced(ActorKind::Tokenizer, Tokenize(seg.text.as_str().into())))
-            .await
-            .map_err(|e| PipelineError::stage("tokenizer", e))?;
-        let (scores, mask) = futures::join!(
-            a.pruner
-                .send(self.traced(ActorKind::Pruner, Score(doc.clone()))),
-            a.floor
-                .send(self.traced(ActorKind::Floor, Scan(doc.clone())))
-        );
-        let scores = Arc::new(scores.map_err(|e| PipelineError::stage("pruner", e))??);
-        let mask = Arc::new(mask.map_err(|e| PipelineError::stage("floor", e))?);
-        let gated = a
-            .gate
-            .send(self.traced(
-                ActorKind::Gate,
-                GateMsg {
-                    scores: scores.clone(),
-                    floor_bits: stages::forced_line_bits(&doc, &mask),
-                    params: stages::gate_params(&cfg),
-                    target_ratio: cfg.target_ratio,
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("gate", e))?;
-        let keep = a
-            .floor
-            .send(self.traced(
-                ActorKind::Floor,
-                Apply {
-                    mask: mask.clone(),
-                    keep: gated.keep,
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("floor", e))?;
-        let in_block = stages::block_lines(&doc, &scores);
-        let floor_hits = mask.hits.len();
-        let rewritten =
-            a.rw.send(self.traced(
-                ActorKind::Rewriter,
-                Rewrite {
-                    doc: doc.clone(),
-                    keep: keep.clone(),
-                    mask,
-                    in_block,
-                    cfg,
-                },
-            ))
-            .await
-            .map_err(|e| PipelineError::stage("rewriter", e))?;
+        let s = self
+            .run_stages(seg.text.as_str().into(), cfg, &mut |_, _| {})
+            .await?;
+        let (doc, keep, rewritten) = (s.doc, s.keep, s.rewritten);
+        let floor_hits = s.mask.hits.len();
         Ok(SegmentResult::compressed(
             seg, &doc, &keep, rewritten, floor_hits,
         ))

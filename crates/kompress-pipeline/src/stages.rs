@@ -30,19 +30,6 @@ pub fn gate_params(cfg: &CompressionConfig) -> GateParams {
     }
 }
 
-/// Bitmask of the tokens on lines the floor forces (what the gate ORs in).
-pub fn forced_line_bits(doc: &TokenizedText, mask: &FloorMask) -> Vec<u32> {
-    let mut bits = vec![0u32; doc.tokens.len().div_ceil(32)];
-    for (li, forced) in mask.line_forced.iter().enumerate() {
-        if *forced {
-            for t in doc.token_range_of_line(li) {
-                bits[t / 32] |= 1 << (t % 32);
-            }
-        }
-    }
-    bits
-}
-
 /// The gate: the CPU twin of the fused kernel (kompress_core::gate), bit for bit. With a
 /// `target_ratio`, the budget is `keep_count_for_ratio` tokens, the floor's tokens take it first
 /// and the rest go to the lowest eviction probabilities (ties by position); without one, the
@@ -78,13 +65,39 @@ pub fn gate(
     Gated { p, keep }
 }
 
-/// The floor after the gate: a critical span is never cut. If any of its tokens survived, all do.
-pub fn widen_spans(mask: &FloorMask, keep: &mut [u8]) {
-    for &(a, b) in &mask.hit_tokens {
-        let (a, b) = (a as usize, b as usize);
-        if keep[a..b].iter().any(|k| *k != 0) {
-            keep[a..b].iter_mut().for_each(|k| *k = 1);
-        }
+/// What gate and floor decided for one text.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    /// The gate's eviction probability per token.
+    pub p: Vec<f32>,
+    /// 1 = keep, after the floor widened the gate's choice to whole critical spans.
+    pub keep: Vec<u8>,
+    /// Lines the pruner put in a coherent span (an error block).
+    pub in_block: Vec<bool>,
+}
+
+/// The stages between prune ∥ floor scan and the rewriter, in their order, for every caller
+/// (the gate actor, explain, the direct path, eval): the gate on the pruner's scores with the
+/// floor's forced lines as bits (the keep rule of core's CPU twin), the floor's span widening,
+/// then the error-block lines. `mask: None` is the model's choice alone (no floor).
+pub fn decide(
+    doc: &TokenizedText,
+    scores: &PrunerScores,
+    mask: Option<&FloorMask>,
+    cfg: &CompressionConfig,
+) -> Decided {
+    let bits = match mask {
+        Some(m) => m.line_bits(doc),
+        None => vec![0u32; doc.tokens.len().div_ceil(32)],
+    };
+    let Gated { p, mut keep } = gate(scores, &bits, &gate_params(cfg), cfg.target_ratio);
+    if let Some(m) = mask {
+        m.widen(&mut keep);
+    }
+    Decided {
+        p,
+        keep,
+        in_block: block_lines(doc, scores),
     }
 }
 
@@ -171,6 +184,45 @@ pub fn block_lines(doc: &TokenizedText, scores: &PrunerScores) -> Vec<bool> {
         .collect()
 }
 
+/// The stages one after the other, each reported to `observe` when done (its name and time):
+/// tokenize, prune, floor (scan), decide ([`decide`]: gate and widening), rewrite. The actors
+/// run the same functions in the same order, prune and floor scan in parallel.
+pub fn run_observed(
+    text: &str,
+    pruner: &mut dyn kompress_core::Pruner,
+    floor: &Floor,
+    cfg: &CompressionConfig,
+    observe: &mut dyn FnMut(Stage, std::time::Duration),
+) -> Result<(TokenizedText, Rewritten), kompress_core::CoreError> {
+    let mut timed = |stage: Stage, t: std::time::Instant| observe(stage, t.elapsed());
+    let t = std::time::Instant::now();
+    let doc = kompress_tokenize::tokenize(text);
+    timed(Stage::Tokenize, t);
+    let t = std::time::Instant::now();
+    let scores = pruner.score_batch(&[&doc])?.pop().unwrap_or_default();
+    timed(Stage::Prune, t);
+    let t = std::time::Instant::now();
+    let mask = floor.mask(&doc);
+    timed(Stage::Floor, t);
+    let t = std::time::Instant::now();
+    let d = decide(&doc, &scores, Some(&mask), cfg);
+    timed(Stage::Decide, t);
+    let t = std::time::Instant::now();
+    let r = rewrite(&doc, &d.keep, &mask, &d.in_block, cfg);
+    timed(Stage::Rewrite, t);
+    Ok((doc, r))
+}
+
+/// A stage of [`run_observed`], in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Tokenize,
+    Prune,
+    Floor,
+    Decide,
+    Rewrite,
+}
+
 /// Everything in one call, on the current thread (for benchmarks and the CPU fast path).
 pub fn compress_text_direct(
     text: &str,
@@ -178,13 +230,5 @@ pub fn compress_text_direct(
     floor: &Floor,
     cfg: &CompressionConfig,
 ) -> Result<(TokenizedText, Rewritten), kompress_core::CoreError> {
-    let doc = kompress_tokenize::tokenize(text);
-    let scores = pruner.score_batch(&[&doc])?.pop().unwrap_or_default();
-    let mask = floor.mask(&doc);
-    let bits = forced_line_bits(&doc, &mask);
-    let mut g = gate(&scores, &bits, &gate_params(cfg), cfg.target_ratio);
-    widen_spans(&mask, &mut g.keep);
-    let blocks = block_lines(&doc, &scores);
-    let r = rewrite(&doc, &g.keep, &mask, &blocks, cfg);
-    Ok((doc, r))
+    run_observed(text, pruner, floor, cfg, &mut |_, _| {})
 }

@@ -13,8 +13,8 @@ use tracing::Span;
 use crate::metrics::Meter;
 
 use crate::actors::{
-    Apply, FloorActor, GateActor, GateMsg, PrunerActor, Rewrite, RewriterActor, Scan, Score,
-    Tokenize, TokenizerActor,
+    Decide, FloorActor, GateActor, PrunerActor, Rewrite, RewriterActor, Scan, Score, Tokenize,
+    TokenizerActor,
 };
 
 /// A message with the span it was sent from.
@@ -70,8 +70,7 @@ macro_rules! traced_sync {
 
 traced_sync!(TokenizerActor, Tokenize);
 traced_sync!(FloorActor, Scan);
-traced_sync!(FloorActor, Apply);
-traced_sync!(GateActor, GateMsg);
+traced_sync!(GateActor, Decide);
 traced_sync!(RewriterActor, Rewrite);
 
 /// The pruner batches: the span waits in the queue with its text, and the `prune` span of

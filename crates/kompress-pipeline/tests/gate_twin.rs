@@ -47,7 +47,7 @@ fn twin_keep(
     cfg: &CompressionConfig,
 ) -> Vec<u8> {
     let mask = floor.mask(doc);
-    let bits = stages::forced_line_bits(doc, &mask);
+    let bits = mask.line_bits(doc);
     let params = stages::gate_params(cfg);
     let n = doc.tokens.len();
     let (mut p, mut keep) = (vec![0f32; n], vec![0u8; n]);
@@ -64,7 +64,7 @@ fn twin_keep(
         ),
         None => kompress_core::gate_cpu(tok, span, &bits, &params, &mut p, &mut keep),
     }
-    stages::widen_spans(&mask, &mut keep);
+    mask.widen(&mut keep);
     keep
 }
 

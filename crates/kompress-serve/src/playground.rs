@@ -1,5 +1,5 @@
 //! The playground at `/`: one static page embedded in the binary (no CDN, works offline), and
-//! `POST /v1/explain`, which runs a text through the pipeline's roles one after the other and
+//! `POST /v1/explain`, which runs a text through the pipeline's roles in the order compress does and
 //! returns the input cut into spans (kept by the model, force-kept by the safety floor with its
 //! category, kept with its line by the rewriter, evicted with its marker), the rewriter's
 //! output, o200k token counts and each stage's time.
