@@ -58,7 +58,8 @@ impl Prices {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HistoryConfig {
-    /// Compact old tool results at all.
+    /// Compact old tool results at all (only while a memory store is set: what compaction
+    /// removes must stay retrievable).
     pub enabled: bool,
     /// Newest tool results that are never compacted.
     pub keep_recent: usize,

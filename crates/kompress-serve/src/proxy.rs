@@ -131,11 +131,14 @@ async fn forward(
     let protect = Protect {
         latest_user: true,
         skip_tools: state.cfg.proxy.skip_tools.clone(),
-        history: state
-            .cfg
-            .proxy
-            .history
-            .policy(&name, format == Format::Anthropic),
+        // compacted text must stay retrievable by the model: only with a memory store
+        history: state.memory.as_ref().and_then(|_| {
+            state
+                .cfg
+                .proxy
+                .history
+                .policy(&name, format == Format::Anthropic)
+        }),
     };
     let slot = state.slot()?;
     let out = state

@@ -60,8 +60,18 @@ fn anthropic_session(turns: usize) -> String {
     )
 }
 
-fn config(up: &str, keep_recent: usize, step: usize) -> kompress_serve::ServeConfig {
+/// A proxy to `up` with a memory store in `dir` (compaction needs one: what it removes must
+/// stay retrievable).
+fn config(
+    up: &str,
+    dir: &tempfile::TempDir,
+    keep_recent: usize,
+    step: usize,
+) -> kompress_serve::ServeConfig {
     let mut cfg = proxy_config(up);
+    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
+        dir.path().join("mem.db"),
+    ));
     cfg.proxy.history.keep_recent = keep_recent;
     cfg.proxy.history.step = step;
     cfg
@@ -118,11 +128,7 @@ fn tool_text(body: &str, i: usize) -> String {
 async fn old_tool_results_are_compacted_in_steps_and_the_prefix_breaks_only_there() {
     let (up, log) = fake_upstream();
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&up, 3, 2);
-    cfg.memory = Some(kompress_memory::MemoryConfig::sqlite(
-        dir.path().join("mem.db"),
-    ));
-    let b = serve(cfg);
+    let b = serve(config(&up, &dir, 3, 2));
     replay(&b, "/v1/chat/completions", openai_session, 12).await;
     let sent = bodies(&log);
     // OpenAI prices (no write premium): every step pays. The first step is reached with
@@ -157,7 +163,8 @@ async fn old_tool_results_are_compacted_in_steps_and_the_prefix_breaks_only_ther
 async fn an_expensive_cache_write_holds_compaction_back_on_a_short_session() {
     // Anthropic's defaults (write 1.25, read 0.1): 12 turns never pay for a re-write
     let (up, log) = fake_upstream();
-    let b = serve(config(&up, 3, 2));
+    let dir = tempfile::tempdir().unwrap();
+    let b = serve(config(&up, &dir, 3, 2));
     replay(&b, "/v1/messages", anthropic_session, 12).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
 }
@@ -165,7 +172,8 @@ async fn an_expensive_cache_write_holds_compaction_back_on_a_short_session() {
 #[actix_web::test]
 async fn an_upstreams_own_prices_decide_its_steps() {
     let (up, log) = fake_upstream();
-    let mut cfg = config(&up, 3, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&up, &dir, 3, 2);
     let cheap = Prices {
         cache_write: 0.2,
         cache_read: 0.1,
@@ -179,8 +187,21 @@ async fn an_upstreams_own_prices_decide_its_steps() {
 #[actix_web::test]
 async fn compaction_off_keeps_every_prefix() {
     let (up, log) = fake_upstream();
-    let mut cfg = config(&up, 3, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&up, &dir, 3, 2);
     cfg.proxy.history.enabled = false;
+    let b = serve(cfg);
+    replay(&b, "/v1/chat/completions", openai_session, 9).await;
+    assert!(prefix_breaks(&bodies(&log)).is_empty());
+}
+
+#[actix_web::test]
+async fn without_a_memory_store_nothing_is_compacted() {
+    // what compaction removes could not be retrieved: it does not happen
+    let (up, log) = fake_upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&up, &dir, 3, 2);
+    cfg.memory = None;
     let b = serve(cfg);
     replay(&b, "/v1/chat/completions", openai_session, 9).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
