@@ -73,8 +73,9 @@ fn explain_output_matches_compress_and_names_every_floor_hit() {
         .iter()
         .zip(&ex.keep)
         .all(|(m, k)| *m == 0 || *k == 1));
+    // prune and floor scan run at once (as in compress); the other stages one after another
     let m = ex.micros;
-    assert!(m.total >= m.tokenize + m.prune + m.gate + m.floor + m.rewrite);
+    assert!(m.total >= m.tokenize + m.prune.max(m.floor) + m.gate + m.rewrite);
 }
 
 #[test]
