@@ -12,6 +12,11 @@ pub struct StatConfig {
     pub harness_frames: Vec<String>,
     /// Shortest harness tail worth evicting.
     pub min_harness_tail: usize,
+    /// Path fragments of code the agent does not own (the standard library, installed
+    /// packages). In a pytest traceback, the source listing of a frame located there is
+    /// evictable like a harness tail; its location, failing line and `E` lines stay
+    /// (`crate::pyframes`). Empty: every listing stays.
+    pub library_paths: Vec<String>,
     /// Keep logit of an ordinary, unique line outside logs.
     pub base_keep: f32,
     /// Keep logit of an ordinary, unique line in a log (timestamps, levels) with no signal.
@@ -46,6 +51,15 @@ impl Default for StatConfig {
         StatConfig {
             harness_frames: harness.iter().map(|s| s.to_string()).collect(),
             min_harness_tail: 2,
+            library_paths: [
+                "/site-packages/",
+                "/dist-packages/",
+                "/lib/python",
+                "<frozen ",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             base_keep: 0.6,
             log_line_keep: -0.4,
             repeat_penalty: 0.0,

@@ -318,10 +318,28 @@ pub fn classify(doc: &TokenizedText) -> TextKind {
     if share(c.bare) >= 0.8 && c.bare >= 3 && share(c.frame) < 0.1 {
         return TextKind::Listing;
     }
-    if share(c.code) >= 0.4 && share(c.frame) < 0.05 && share(c.log) < 0.1 {
+    if share(c.code) >= 0.4
+        && share(c.frame) < 0.05
+        && share(c.log) < 0.1
+        && !is_test_run(&doc.text)
+    {
         return TextKind::Source;
     }
     TextKind::Other
+}
+
+/// pytest's own section rules and frame separators: a test run whose tracebacks list source
+/// code is build and test output, not a source file.
+fn is_test_run(text: &str) -> bool {
+    [
+        " test session starts ",
+        "= FAILURES =",
+        "= ERRORS =",
+        "= short test summary info =",
+        "\n_ _ _ _ _ _ _ _",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 #[cfg(test)]
@@ -349,6 +367,22 @@ mod tests {
         assert_eq!(
             kind("HOME=/root\nPATH=/usr/bin\nLANG=C.UTF-8\n"),
             TextKind::Listing
+        );
+    }
+
+    #[test]
+    fn a_pytest_run_whose_tracebacks_list_source_is_test_output_not_source() {
+        let mut run = String::from("=================== FAILURES ===================\n");
+        for i in 0..30 {
+            run.push_str(&format!("    def helper_{i}(x):\n        return x + {i}\n"));
+        }
+        run.push_str(">       assert helper_1(1) == 3\nE       assert 2 == 3\n\ntest_a.py:9: AssertionError\n");
+        assert_eq!(kind(&run), TextKind::Other);
+        let source = run.replace("=================== FAILURES ===================\n", "");
+        assert_eq!(
+            kind(&source),
+            TextKind::Source,
+            "the same code alone is source"
         );
     }
 

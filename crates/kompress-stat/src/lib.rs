@@ -5,6 +5,7 @@
 pub mod config;
 pub mod kind;
 pub mod lines;
+pub mod pyframes;
 pub mod score;
 pub mod signals;
 

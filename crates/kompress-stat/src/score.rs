@@ -5,7 +5,8 @@
 //! 1. Error vocabulary and exception headers open an *error block*; indented lines, stack frames,
 //!    `Caused by:` and `[ERROR]` lines continue it. Blocks are what a reader of a failed run needs.
 //! 2. Stack frames are kept, except a *harness tail*: the run of test-runner and reflection frames
-//!    below the last application frame of a trace.
+//!    below the last application frame of a trace; and the source listing of a library frame
+//!    in a pytest traceback (`crate::pyframes`).
 //! 3. Redundancy: a line whose template (digits removed) repeats `n` times loses
 //!    `repeat_penalty * ln(n)`; progress/download chatter and INFO/DEBUG lines lose more.
 //! 4. The kind of text ([`crate::classify`]) comes first: in a listing, search result, source
@@ -71,7 +72,14 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
 
     let block = error_blocks(&fs, &sev);
     let warn_cont = warning_continuations(&fs, &sev);
-    let harness_tail = harness_tails(&fs, &harness, cfg.min_harness_tail);
+    let mut harness_tail = harness_tails(&fs, &harness, cfg.min_harness_tail);
+    // library source listings in pytest tracebacks go the way of harness tails
+    for (h, lib) in harness_tail
+        .iter_mut()
+        .zip(crate::pyframes::library_listings(doc, &cfg.library_paths))
+    {
+        *h |= lib;
+    }
 
     let mut keep = Vec::with_capacity(n);
     for i in 0..n {
