@@ -251,3 +251,86 @@ fn log_rows_under_an_evicting_pruner_still_carry_every_parameter() {
         assert!(out.contains(p.as_str()), "parameter {p:?} lost");
     }
 }
+
+/// A failing pytest run whose error is raised inside the standard library: pytest lists the
+/// library function's source above its failing line.
+fn pytest_through_the_stdlib() -> String {
+    let mut s = String::from(
+        "============================= test session starts ==============================\n\
+         collected 2 items\n\n\
+         test_dates.py F.                                                         [100%]\n\n\
+         =================================== FAILURES ===================================\n\
+         ____________________________ test_parse_bad_format _____________________________\n\n\
+         \x20   def test_parse_bad_format():\n\
+         >       assert parse_day(\"31/02/2024\") == 31\n\n\
+         test_dates.py:10: \n\
+         _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ \n\n\
+         data_string = '31/02/2024', format = '%d/%m/%Y'\n\n\
+         \x20   def _strptime(data_string, format=\"%a %b %d %H:%M:%S %Y\"):\n",
+    );
+    // a varied body, as a real library function's is
+    let body = [
+        "        \"\"\"Return the parsed struct for data_string read with format.\"\"\"",
+        "        for index, arg in enumerate([data_string, format]):",
+        "            if not isinstance(arg, str):",
+        "                msg = \"argument {} must be str, not {}\"",
+        "                raise TypeError(msg.format(index, type(arg)))",
+        "        global _cache_of_patterns, _cache_of_regexes",
+        "        with _cache_lock:",
+        "            locale_time = _cache_of_patterns.locale_time",
+        "            if _getlang() != locale_time.lang:",
+        "                _cache_of_patterns = PatternTable()",
+        "                _cache_of_regexes.clear()",
+        "            if len(_cache_of_regexes) > _CACHE_MAX_SIZE:",
+        "                _cache_of_regexes.clear()",
+        "            format_regex = _cache_of_regexes.get(format)",
+        "            if not format_regex:",
+        "                format_regex = _cache_of_patterns.compile(format)",
+        "                _cache_of_regexes[format] = format_regex",
+    ];
+    for line in body {
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str(
+        "        found = format_regex.match(data_string)\n\
+         >           raise ValueError(\"time data %r does not match format %r\" %\n\
+         \x20                            (data_string, format))\n\
+         E           ValueError: time data '31/02/2024' does not match format '%d/%m/%Y'\n\n\
+         /usr/lib/python3.11/_strptime.py:349: ValueError\n\
+         =========================== short test summary info ============================\n\
+         FAILED test_dates.py::test_parse_bad_format - ValueError: time data '31/02/2024' does not match format '%d/%m/%Y'\n\
+         ========================= 1 failed, 1 passed in 0.05s ==========================\n",
+    );
+    s
+}
+
+#[test]
+fn a_stdlib_frames_source_listing_goes_behind_a_marker_and_the_failure_stays() {
+    let text = pytest_through_the_stdlib();
+    let out = compress(&text);
+    assert!(
+        out.len() * 4 < text.len() * 3,
+        "the listing is evicted:\n{out}"
+    );
+    assert!(
+        !out.contains("_cache_of_patterns = PatternTable()"),
+        "{out}"
+    );
+    assert!(out.contains("[…"), "behind a marker:\n{out}");
+    for kept in [
+        "    def test_parse_bad_format():",
+        ">       assert parse_day(\"31/02/2024\") == 31",
+        "test_dates.py:10: ",
+        "data_string = '31/02/2024', format = '%d/%m/%Y'",
+        ">           raise ValueError(\"time data %r does not match format %r\" %",
+        "E           ValueError: time data '31/02/2024' does not match format '%d/%m/%Y'",
+        "/usr/lib/python3.11/_strptime.py:349: ValueError",
+        "FAILED test_dates.py::test_parse_bad_format",
+    ] {
+        assert!(out.contains(kept), "{kept:?} is kept:\n{out}");
+    }
+    // the same frame in the project's own code stays whole
+    let own = text.replace("/usr/lib/python3.11/_strptime.py", "src/dates/_strptime.py");
+    assert!(compress(&own).contains("_cache_of_patterns = PatternTable()"));
+}

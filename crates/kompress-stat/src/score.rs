@@ -127,7 +127,11 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
         } else {
             k
         };
-        let k = if warn_cont[i] { k.max(0.5) } else { k };
+        let k = if warn_cont[i] && !harness_tail[i] {
+            k.max(0.5)
+        } else {
+            k
+        };
         let k = match kind {
             _ if f.blank => k,
             k2 if k2.is_protected() => k.max(2.0),
@@ -146,7 +150,7 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
                 if fs[j].blank {
                     continue;
                 }
-                if !fs[j].chatter {
+                if !fs[j].chatter && !harness_tail[j] {
                     keep[j] = keep[j].max(0.5);
                 }
                 left -= 1;
