@@ -10,6 +10,11 @@ pub struct StatConfig {
     /// for every test and says nothing about the failure. Frames above or between application
     /// frames are always kept.
     pub harness_frames: Vec<String>,
+    /// Location fragments of runtime internals and installed packages in V8 (Node.js) stack
+    /// frames (`at Module._load (node:internal/modules/cjs/loader:1091:12)`). Such a frame counts
+    /// as a harness frame: V8, like the JVM, prints the outermost callers last, so a run of them
+    /// below the last application frame is a harness tail.
+    pub harness_locations: Vec<String>,
     /// Shortest harness tail worth evicting.
     pub min_harness_tail: usize,
     /// Path fragments of code the agent does not own (the standard library, installed
@@ -50,6 +55,10 @@ impl Default for StatConfig {
         ];
         StatConfig {
             harness_frames: harness.iter().map(|s| s.to_string()).collect(),
+            harness_locations: ["(node:", "at node:", "/node_modules/"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             min_harness_tail: 2,
             library_paths: [
                 "/site-packages/",

@@ -53,6 +53,10 @@ pub fn score_lines(doc: &TokenizedText, cfg: &StatConfig, signals: &Signals) -> 
                 cfg.harness_frames
                     .iter()
                     .any(|p| name.starts_with(p.as_bytes()))
+                    || cfg.harness_locations.iter().any(|p| {
+                        let p = p.as_bytes();
+                        !p.is_empty() && buf.windows(p.len()).any(|w| w == p)
+                    })
             },
         );
         if !f.blank {
@@ -256,6 +260,19 @@ mod tests {
         assert!(s.keep[0] > 0.0 && s.keep[1] > 0.0 && s.keep[2] > 0.0);
         assert!(s.keep[3] < 0.0 && s.keep[4] < 0.0 && s.keep[5] < 0.0);
         assert!(s.block.iter().all(|b| *b));
+    }
+
+    #[test]
+    fn node_internal_frames_below_the_last_application_frame_are_a_harness_tail() {
+        let t = "AssertionError [ERR_ASSERTION]: mean of 1..4\n\
+                 \x20   at mean (/app/src/stats.js:6:8)\n\
+                 \x20   at Object.<anonymous> (/app/test.js:9:3)\n\
+                 \x20   at Module._compile (node:internal/modules/cjs/loader:1521:14)\n\
+                 \x20   at Module.load (node:internal/modules/cjs/loader:1266:32)\n\
+                 \x20   at Promise.then (/app/node_modules/jest-circus/build/utils.js:298:28)\n";
+        let s = score(t);
+        assert!(s.keep[..3].iter().all(|k| *k > 0.0), "{:?}", s.keep);
+        assert!(s.keep[3..].iter().all(|k| *k < 0.0), "{:?}", s.keep);
     }
 
     #[test]
