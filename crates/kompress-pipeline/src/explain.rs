@@ -1,6 +1,7 @@
 //! [`Pipeline::explain`]: one plain text through the same actors as `compress`, in the same
 //! stage order (`staged.rs`, which both run), keeping what each role decided and how long it
-//! took, plus the gate's choice without the floor. For the playground and for debugging; `compress` stays the fast path.
+//! took, plus the gate's choice without the floor. For the playground and for debugging;
+//! `compress` stays the fast path.
 //! Its messages go through the same traced, metered handlers as `compress`, so they count in
 //! [`crate::metrics::PipelineMetrics`] (handler time) as well as in [`StageMicros`] (wall
 //! time seen by the caller, mailbox wait included).

@@ -68,8 +68,6 @@ pub fn gate(
 /// What gate and floor decided for one text.
 #[derive(Debug, Clone)]
 pub struct Decided {
-    /// The gate's eviction probability per token.
-    pub p: Vec<f32>,
     /// 1 = keep, after the floor widened the gate's choice to whole critical spans.
     pub keep: Vec<u8>,
     /// Lines the pruner put in a coherent span (an error block).
@@ -90,12 +88,11 @@ pub fn decide(
         Some(m) => m.line_bits(doc),
         None => vec![0u32; doc.tokens.len().div_ceil(32)],
     };
-    let Gated { p, mut keep } = gate(scores, &bits, &gate_params(cfg), cfg.target_ratio);
+    let mut keep = gate(scores, &bits, &gate_params(cfg), cfg.target_ratio).keep;
     if let Some(m) = mask {
         m.widen(&mut keep);
     }
     Decided {
-        p,
         keep,
         in_block: block_lines(doc, scores),
     }

@@ -110,7 +110,7 @@ impl Default for ServeConfig {
 /// Upper bound of `proxy.retrieve_max_rounds`: each round is a full upstream request.
 pub const MAX_RETRIEVE_ROUNDS: u32 = 16;
 
-fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
+pub(crate) fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
     ServeError::Config {
         field,
         reason: reason.into(),

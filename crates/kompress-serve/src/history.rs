@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::bad;
 use crate::error::ServeError;
 
 /// Cache prices relative to uncached input tokens (1.0).
@@ -92,18 +93,11 @@ impl Default for HistoryConfig {
     }
 }
 
-fn bad(field: &'static str, reason: impl Into<String>) -> ServeError {
-    ServeError::Config {
-        field,
-        reason: reason.into(),
-    }
-}
-
 impl HistoryConfig {
     /// Checks every field against the allow-list's names; the error names the first bad one.
     pub fn validate<'a>(
         &self,
-        mut upstreams: impl Iterator<Item = &'a String>,
+        upstreams: impl Iterator<Item = &'a String>,
     ) -> Result<(), ServeError> {
         if self.step == 0 {
             return Err(bad("proxy.history.step", "must be > 0"));
@@ -114,7 +108,7 @@ impl HistoryConfig {
         if !(self.target_ratio > 0.0 && self.target_ratio < 1.0) {
             return Err(bad("proxy.history.target_ratio", "must be in (0, 1)"));
         }
-        let names: Vec<&String> = upstreams.by_ref().collect();
+        let names: Vec<&String> = upstreams.collect();
         for (name, p) in &self.prices {
             if !names.contains(&name) {
                 return Err(bad(

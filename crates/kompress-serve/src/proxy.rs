@@ -291,7 +291,7 @@ pub(crate) async fn send_timed(
 pub(crate) fn relay<S>(
     resp: awc::ClientResponse<S>,
     head: web::Bytes,
-    tap: Option<Tap>,
+    mut tap: Option<Tap>,
 ) -> HttpResponse
 where
     S: futures::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin + 'static,
@@ -302,14 +302,14 @@ where
             back.append_header((k.clone(), v.clone()));
         }
     }
-    if let Some(t) = &tap {
+    if let Some(t) = &mut tap {
         t.push(&head);
     }
     let head = (!head.is_empty()).then_some(Ok(head));
     // the tap lives as long as the body stream: dropped when the answer ends or the client
     // goes away, it records the usage it saw
     let rest = resp.map(move |chunk| {
-        if let (Some(t), Ok(bytes)) = (&tap, &chunk) {
+        if let (Some(t), Ok(bytes)) = (&mut tap, &chunk) {
             t.push(bytes);
         }
         chunk.map_err(|e| actix_web::error::ErrorBadGateway(e.to_string()))
@@ -354,7 +354,7 @@ async fn answer_retrieve_rounds(
     client: &awc::Client,
     url: &Uri,
     mut body: String,
-    scope: Scope<'_>,
+    mut scope: Scope<'_>,
 ) -> Result<HttpResponse, ServeError> {
     let mut round = 0;
     loop {
@@ -374,7 +374,7 @@ async fn answer_retrieve_rounds(
             None
         };
         let Some((answer, calls)) = calls else {
-            if let Some(t) = &scope.tap {
+            if let Some(t) = &mut scope.tap {
                 t.push(&bytes);
             }
             let mut back = HttpResponse::build(resp.status());

@@ -11,8 +11,6 @@
 //! - OpenAI Responses: `input_tokens` less `input_tokens_details.cached_tokens`, the cached
 //!   tokens, `output_tokens` (streams: `response.completed`).
 
-use std::sync::Mutex;
-
 use serde_json::Value;
 
 /// Tokens of one upstream answer, by how they are billed.
@@ -110,38 +108,37 @@ type Done = Box<dyn FnOnce(Option<Usage>) + Send>;
 /// Watches an answer's bytes pass; on drop (the answer ended or the client went away) calls
 /// `done` once with the usage found, if any.
 pub struct Tap {
-    seen: Mutex<(Vec<u8>, Vec<u8>)>,
-    done: Mutex<Option<Done>>,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    done: Option<Done>,
 }
 
 impl Tap {
     pub fn new(done: impl FnOnce(Option<Usage>) + Send + 'static) -> Self {
         Tap {
-            seen: Mutex::new((Vec::new(), Vec::new())),
-            done: Mutex::new(Some(Box::new(done))),
+            head: Vec::new(),
+            tail: Vec::new(),
+            done: Some(Box::new(done)),
         }
     }
 
-    pub fn push(&self, chunk: &[u8]) {
-        let mut g = self.seen.lock().expect("tap lock");
-        let (head, tail) = &mut *g;
-        let room = KEEP.saturating_sub(head.len());
-        head.extend_from_slice(&chunk[..room.min(chunk.len())]);
-        tail.extend_from_slice(chunk);
-        if tail.len() > 2 * KEEP {
-            tail.drain(..tail.len() - KEEP);
+    pub fn push(&mut self, chunk: &[u8]) {
+        let room = KEEP.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        self.tail.extend_from_slice(chunk);
+        if self.tail.len() > 2 * KEEP {
+            self.tail.drain(..self.tail.len() - KEEP);
         }
     }
 }
 
 impl Drop for Tap {
     fn drop(&mut self) {
-        let Some(done) = self.done.lock().expect("tap lock").take() else {
+        let Some(done) = self.done.take() else {
             return;
         };
-        let (head, tail) = &*self.seen.lock().expect("tap lock");
-        let mut u = scan(head);
-        if let Some(t) = scan(tail) {
+        let mut u = scan(&self.head);
+        if let Some(t) = scan(&self.tail) {
             u.get_or_insert_with(Usage::default).max(&t);
         }
         done(u);
@@ -187,9 +184,9 @@ mod tests {
 
     #[test]
     fn a_tap_reports_once_when_dropped_even_for_a_long_answer() {
-        let got = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let g = got.clone();
-        let tap = Tap::new(move |u| g.lock().unwrap().push(u.unwrap()));
+        let mut tap = Tap::new(move |u| g.lock().unwrap().push(u.unwrap()));
         tap.push(br#"{"choices":[{"message":{"content":""#);
         for _ in 0..1000 {
             tap.push(&[b'x'; 1024]);
