@@ -69,6 +69,9 @@ pub struct ProxyConfig {
     pub ca_file: Option<std::path::PathBuf>,
     /// History-aware compaction of old tool results (`[proxy.history]`).
     pub history: crate::history::HistoryConfig,
+    /// Runs of lines an earlier tool result already shows become one marker
+    /// (`[proxy.repeats]`).
+    pub repeats: crate::stable::RepeatConfig,
 }
 
 impl Default for ProxyConfig {
@@ -84,6 +87,7 @@ impl Default for ProxyConfig {
             upstream_timeout_secs: 600,
             ca_file: None,
             history: crate::history::HistoryConfig::default(),
+            repeats: crate::stable::RepeatConfig::default(),
         }
     }
 }
@@ -224,6 +228,7 @@ impl ServeConfig {
             }
         }
         p.history.validate(p.upstreams.keys())?;
+        p.repeats.validate()?;
         for r in &p.roles {
             if !kompress_core::KNOWN_ROLES.contains(&r.as_str()) {
                 return Err(bad("proxy.roles", format!("{r:?} is not a known role")));

@@ -139,6 +139,12 @@ async fn forward(
                 .history
                 .policy(&name, format == Format::Anthropic)
         }),
+        repeats: state
+            .cfg
+            .proxy
+            .repeats
+            .enabled
+            .then_some(state.cfg.proxy.repeats),
     };
     let slot = state.slot()?;
     let out = state

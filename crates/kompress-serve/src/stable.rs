@@ -7,6 +7,7 @@
 
 mod cache;
 mod compact;
+mod repeat;
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use crate::error::ServeError;
 use crate::metrics::Metrics;
 use cache::BoundedLru;
 pub use cache::CacheUsage;
+pub use repeat::RepeatConfig;
 
 /// Default byte budget of the prefix cache (`cache_max_bytes`).
 pub const DEFAULT_CACHE_MAX_BYTES: usize = 64 << 20;
@@ -93,6 +95,9 @@ pub struct Protect {
     pub skip_tools: Vec<String>,
     /// Compact old tool results by this policy (`history.rs`); transcripts only.
     pub history: Option<crate::history::HistoryPolicy>,
+    /// Elide runs of lines an earlier tool result already shows (`stable/repeat.rs`);
+    /// transcripts only.
+    pub repeats: Option<RepeatConfig>,
 }
 
 pub struct StableCompressor {
@@ -193,6 +198,9 @@ impl StableCompressor {
         let mut results =
             futures::future::try_join_all(segments.iter().map(|s| self.one(fp, &s.text, cfg)))
                 .await?;
+        if let (Some(p), true) = (&protect.repeats, is_json) {
+            repeat::elide(&segments, &mut results, p);
+        }
         let segments_compacted = match (&protect.history, is_json) {
             (Some(p), true) => self.compact(&segments, &mut results, cfg, p).await?,
             _ => 0,
