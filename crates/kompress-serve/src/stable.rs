@@ -6,6 +6,7 @@
 //! The cache is bounded by entries and by accounted bytes ([`cache`]).
 
 mod cache;
+mod cited;
 mod compact;
 mod repeat;
 
@@ -176,7 +177,7 @@ impl StableCompressor {
             };
             return Err(kompress_pipeline::PipelineError::from(e).into());
         }
-        let (segments, is_json) = match format {
+        let (segments, is_json, cited) = match format {
             Format::Text => (
                 vec![Segment {
                     message_index: 0,
@@ -185,13 +186,18 @@ impl StableCompressor {
                     text: input.to_string(),
                 }],
                 false,
+                Vec::new(),
             ),
             f => {
                 let root =
                     jsonspan::parse(input).map_err(kompress_pipeline::PipelineError::from)?;
                 let segs = transcript::segments(&root, f, &cfg.roles)
                     .map_err(kompress_pipeline::PipelineError::from)?;
-                (filter_protected(&root, segs, protect), true)
+                let cited = match protect.history {
+                    Some(_) => cited::assistant_words(messages(&root)),
+                    None => Vec::new(),
+                };
+                (filter_protected(&root, segs, protect), true, cited)
             }
         };
         let fp = cfg.fingerprint();
@@ -202,7 +208,10 @@ impl StableCompressor {
             repeat::elide(&segments, &mut results, p);
         }
         let segments_compacted = match (&protect.history, is_json) {
-            (Some(p), true) => self.compact(&segments, &mut results, cfg, p).await?,
+            (Some(p), true) => {
+                self.compact(&segments, &mut results, cfg, p, &cited)
+                    .await?
+            }
             _ => 0,
         };
         let mut stats = StableStats {

@@ -206,3 +206,36 @@ async fn without_a_memory_store_nothing_is_compacted() {
     replay(&b, "/v1/chat/completions", openai_session, 9).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
 }
+
+/// As `openai_session`, but the call after the first listing opens one of its entries.
+fn openai_session_citing(turns: usize) -> String {
+    openai_session(turns).replacen(
+        r#""arguments":"{}","name":"ls"},"id":"c1""#,
+        r#""arguments":"{\"open\": \"module_0_42.rs\"}","name":"ls"},"id":"c1""#,
+        1,
+    )
+}
+
+#[actix_web::test]
+async fn a_compacted_result_keeps_the_lines_the_agent_cited_after_it() {
+    let (up, log) = fake_upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let b = serve(config(&up, &dir, 3, 2));
+    replay(&b, "/v1/chat/completions", openai_session_citing, 8).await;
+    let sent = bodies(&log);
+    assert!(
+        sent[1].contains(r#"module_0_42.rs\"}"#),
+        "the session cites the entry"
+    );
+    assert_eq!(prefix_breaks(&sent), [5, 7]);
+    let compacted = tool_text(sent.last().unwrap(), 0);
+    let line = listing(0)
+        .lines()
+        .find(|l| l.ends_with(" module_0_42.rs"))
+        .unwrap()
+        .to_string();
+    assert!(compacted.contains(&format!("\n{line}\n")), "{compacted}");
+    assert!(compacted.len() * 2 < listing(0).len(), "still compacted");
+    // the uncited neighbours are gone from view
+    assert!(!compacted.contains(" module_0_41.rs\n"));
+}

@@ -3,6 +3,7 @@
 //! that version. Both versions are cached like every other result, so a result is compacted
 //! once per session and every later request gets the same bytes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use kompress_core::CompressionConfig;
@@ -42,6 +43,7 @@ impl StableCompressor {
         results: &mut [Result1],
         cfg: &CompressionConfig,
         p: &HistoryPolicy,
+        cited: &[(usize, HashSet<String>)],
     ) -> Result<usize, ServeError> {
         let tools: Vec<usize> = (0..segments.len())
             .filter(|&i| segments[i].role == "tool")
@@ -58,6 +60,28 @@ impl StableCompressor {
                 .map(|&i| self.one(fp, &segments[i].text, &hard)),
         )
         .await?;
+        // each result keeps the lines the agent cited before the first step that can compact
+        // it: the same assistant messages on every request that reaches that step
+        let compact: Vec<Result1> = compact
+            .into_iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let reach = p.keep_recent + (j / p.step + 1) * p.step;
+                if reach > tools.len() {
+                    return c; // no step can compact it yet
+                }
+                let (from, to) = (
+                    segments[tools[j]].raw.end,
+                    segments[tools[reach - 1]].raw.end,
+                );
+                let words: HashSet<&str> = cited
+                    .iter()
+                    .filter(|(at, _)| (from..to).contains(at))
+                    .flat_map(|(_, w)| w.iter().map(String::as_str))
+                    .collect();
+                super::cited::keep_cited(&segments[tools[j]].text, c, &words)
+            })
+            .collect();
         let entries: Vec<Entry> = tools
             .iter()
             .enumerate()

@@ -54,7 +54,7 @@ impl RepeatConfig {
 
 /// Word-like tokens of `s` (a run of letters/digits/`_` is one, every other non-space char
 /// one), the unit of the pipeline's own counts.
-fn word_tokens(s: &str) -> usize {
+pub(super) fn word_tokens(s: &str) -> usize {
     let mut n = 0;
     let mut in_word = false;
     for c in s.chars() {
