@@ -34,6 +34,9 @@ cargo test --workspace
 # the proxy under the real openai/anthropic Python SDKs (default build, HTTPS fake upstream
 # on loopback; the HTTPS upstream tests, tests/tls.rs, ran in the workspace above)
 bash scripts/serve/sdk_e2e.sh
+# the session replay benchmark's own tests, two real sessions replayed through the proxy
+# (the debug binary the workspace tests built)
+KOMPRESS_BIN="${CARGO_TARGET_DIR:-target}/debug/kompress" .venv/bin/python -m pytest -q -p no:cacheprovider benches/sessions/test_sessions.py
 # the playground in headless Chromium (Playwright), screenshot checked
 bash scripts/serve/playground_e2e.sh
 # the Python package (wheel, pytest) and the Headroom plugin against real headroom-ai 0.42
