@@ -8,7 +8,8 @@
   defaults; `headroom-unprotected` the same with `protect_analysis_context=False` (by
   default it leaves tool outputs alone while the agent is analysing them).
 - `proxy`, `proxy+history`: the real `kompress serve` between the client and a fake upstream
-  that records every body it receives; `proxy` with `[proxy.history] enabled = false`.
+  that records every body it receives; `proxy` with `[proxy.history] enabled = false`,
+  `proxy-no-repeats` also without repeat elision (`[proxy.repeats] enabled = false`).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class Upstream:
 class Proxy:
     """`kompress serve` with a memory store, forwarding to `up`."""
 
-    def __init__(self, binary: str, up: Upstream, history: bool, extra: str = ""):
+    def __init__(self, binary: str, up: Upstream, history: bool, extra: str = "", repeats: bool = True):
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
         cfg = os.path.join(self.dir.name, "serve.toml")
@@ -134,6 +135,7 @@ class Proxy:
                 f'[proxy]\nupstreams = {{ fake = "http://127.0.0.1:{up.port}" }}\n'
                 f'openai = "fake"\nanthropic = "fake"\n'
                 f"[proxy.history]\nenabled = {'true' if history else 'false'}\n{extra}\n"
+                f"[proxy.repeats]\nenabled = {'true' if repeats else 'false'}\n"
                 f'[memory.backend]\nkind = "sqlite"\npath = "{self.dir.name}/memory.db"\n'
             )
         self.log = open(os.path.join(self.dir.name, "serve.log"), "w")

@@ -15,7 +15,7 @@ the tokens the agent later reused (see sessions.py):
   resolves (proxy arms only), counted apart.
 A token counts as visible when it is in the observation as forwarded, or in the earlier tool
 result that one of its repeat markers names (`[…N lines as in tool result K above, …]`).
-Arms: none, proxy, proxy+history, proxy+history:K (keep_recent = step = K), mask10, headroom,
+Arms: none, proxy-no-repeats, proxy, proxy+history, proxy+history:K (keep_recent = step = K), mask10, headroom,
 headroom-unprotected (see arms.py).
 """
 
@@ -37,7 +37,10 @@ import sessions as S  # noqa: E402
 
 HANDLE = re.compile(r"ref=([A-Za-z0-9_-]+)")
 REPEAT = re.compile(r"as in tool result (\d+) above")
-ALL_ARMS = ["none", "proxy", "proxy+history", "mask10", "headroom", "headroom-unprotected"]
+ALL_ARMS = [
+    "none", "proxy-no-repeats", "proxy", "proxy+history", "proxy+history:5", "mask10", "headroom",
+    "headroom-unprotected",
+]
 
 
 class Keep:
@@ -135,7 +138,10 @@ def run(args) -> str:
                     k = int(arm.split(":", 1)[1])
                     extra = f"keep_recent = {k}\nstep = {k}\n"
                 up = A.Upstream()
-                proxy = A.Proxy(args.kompress, up, history=arm.startswith("proxy+history"), extra=extra)
+                proxy = A.Proxy(
+                    args.kompress, up, history=arm.startswith("proxy+history"), extra=extra,
+                    repeats=arm != "proxy-no-repeats",
+                )
             try:
                 for s in sess:
                     if arm == "none":
