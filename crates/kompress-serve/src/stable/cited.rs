@@ -15,7 +15,7 @@ use kompress_core::{handle_for, Eviction, EvictionKind};
 use kompress_pipeline::jsonspan::{JNode, JVal};
 
 use super::compact::Result1;
-use super::repeat::word_tokens;
+use super::repeat::{lines, word_tokens};
 use super::Compressed;
 
 /// A cited word pins the lines that hold it when it is on at most this many of them.
@@ -64,22 +64,6 @@ pub(super) fn assistant_words(messages: &[JNode]) -> Vec<(usize, HashSet<String>
             (m.span.start, w)
         })
         .collect()
-}
-
-/// Byte ranges of the lines of `text`, each with its `\n`.
-fn lines(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            out.push((start, i + 1));
-            start = i + 1;
-        }
-    }
-    if start < text.len() {
-        out.push((start, text.len()));
-    }
-    out
 }
 
 /// `c` (a compacted version of `text`) with the lines that hold a rare cited word kept.

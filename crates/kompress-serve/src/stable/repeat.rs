@@ -68,7 +68,7 @@ pub(super) fn word_tokens(s: &str) -> usize {
 }
 
 /// Byte ranges of the lines of `text`, each with its `\n`.
-fn lines(text: &str) -> Vec<(usize, usize)> {
+pub(super) fn lines(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, b) in text.bytes().enumerate() {
