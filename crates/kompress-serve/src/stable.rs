@@ -8,6 +8,7 @@
 mod cache;
 mod cited;
 mod compact;
+mod edit;
 mod repeat;
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -193,11 +194,16 @@ impl StableCompressor {
                     jsonspan::parse(input).map_err(kompress_pipeline::PipelineError::from)?;
                 let segs = transcript::segments(&root, f, &cfg.roles)
                     .map_err(kompress_pipeline::PipelineError::from)?;
+                let segs = filter_protected(&root, segs, protect);
+                // the agent's words matter only once a compaction step can be reached
+                let tools = segs.iter().filter(|s| s.role == "tool").count();
                 let cited = match protect.history {
-                    Some(_) => cited::assistant_words(messages(&root)),
-                    None => Vec::new(),
+                    Some(p) if tools >= p.keep_recent + p.step => {
+                        cited::assistant_words(messages(&root))
+                    }
+                    _ => Vec::new(),
                 };
-                (filter_protected(&root, segs, protect), true, cited)
+                (segs, true, cited)
             }
         };
         let fp = cfg.fingerprint();

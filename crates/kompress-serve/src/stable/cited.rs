@@ -11,11 +11,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use kompress_core::{handle_for, Eviction, EvictionKind};
+use kompress_core::EvictionKind;
 use kompress_pipeline::jsonspan::{JNode, JVal};
+use kompress_rewrite::marker::lines_marker;
 
 use super::compact::Result1;
-use super::repeat::{lines, word_tokens};
+use super::edit::{line_run, lines, removed, touched};
 use super::Compressed;
 
 /// A cited word pins the lines that hold it when it is on at most this many of them.
@@ -74,9 +75,9 @@ pub(super) fn keep_cited(text: &str, c: Result1, cited: &HashSet<&str>) -> Resul
     }
     let spans = lines(text);
     let mut on: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, &(s, e)) in spans.iter().enumerate() {
+    for (i, line) in spans.iter().enumerate() {
         let mut seen = HashSet::new();
-        for w in words(&text[s..e]) {
+        for w in words(line.with_terminator(text)) {
             if cited.contains(w) && seen.insert(w) {
                 on.entry(w).or_default().push(i);
             }
@@ -91,16 +92,10 @@ pub(super) fn keep_cited(text: &str, c: Result1, cited: &HashSet<&str>) -> Resul
     if pinned.is_empty() {
         return c;
     }
-    let is_pinned = |s: usize, e: usize| {
-        spans
-            .iter()
-            .enumerate()
-            .any(|(i, &(a, b))| a < e && s < b && pinned.contains(&i))
-    };
     let mut edits = Vec::with_capacity(comp.edits.len());
     for ev in &comp.edits {
-        let (s, e) = (ev.start as usize, ev.end as usize);
-        if !is_pinned(s, e) {
+        let lines_hit = touched(&spans, ev.start as usize, ev.end as usize);
+        if !lines_hit.clone().any(|i| pinned.contains(&i)) {
             edits.push(ev.clone());
             continue;
         }
@@ -108,29 +103,19 @@ pub(super) fn keep_cited(text: &str, c: Result1, cited: &HashSet<&str>) -> Resul
             continue; // an inline elision on a pinned line: the line stays whole
         }
         // split the run around its pinned lines
-        let mut run: Option<(usize, usize, usize)> = None; // start, end, lines
-        for (i, &(a, b)) in spans.iter().enumerate() {
-            if b <= s || a >= e {
-                continue;
-            }
-            if pinned.contains(&i) {
-                if let Some(r) = run.take() {
-                    edits.push(piece(text, r));
+        let mut from = lines_hit.start;
+        for i in lines_hit.clone().chain([lines_hit.end]) {
+            if i == lines_hit.end || pinned.contains(&i) {
+                if from < i {
+                    edits.push(line_run(text, &spans, from..i, |h| {
+                        lines_marker(i - from, h)
+                    }));
                 }
-            } else {
-                run = Some(run.map_or((a, b, 1), |(rs, _, n)| (rs, b, n + 1)));
+                from = i + 1;
             }
-        }
-        if let Some(r) = run {
-            edits.push(piece(text, r));
         }
     }
-    // tokens the edits remove, before and after: the difference is what is put back
-    let removed = |evs: &[Eviction]| -> isize {
-        evs.iter()
-            .map(|e| word_tokens(&e.original) as isize - word_tokens(&e.replacement) as isize)
-            .sum()
-    };
+    // what the edits removed before, less what they remove now, is what is put back
     let back = (removed(&comp.edits) - removed(&edits)).max(0) as usize;
     let out = Compressed {
         edits,
@@ -141,32 +126,9 @@ pub(super) fn keep_cited(text: &str, c: Result1, cited: &HashSet<&str>) -> Resul
     (Some(Arc::new(out)), c.1)
 }
 
-/// One run of whole lines elided with the rewriter's own marker.
-fn piece(text: &str, (s, e, n): (usize, usize, usize)) -> Eviction {
-    let original = &text[s..e];
-    let handle = handle_for(s as u64, original);
-    let nl = if original.ends_with('\n') { "\n" } else { "" };
-    let marker = if n == 1 {
-        format!("[…1 line, ref={handle}]{nl}")
-    } else {
-        format!("[…{n} lines, ref={handle}]{nl}")
-    };
-    Eviction {
-        transcript_id: String::new(),
-        message_index: 0,
-        start: s as u64,
-        end: e as u64,
-        original: original.to_string(),
-        replacement: marker,
-        decoded: None,
-        hash: kompress_core::content_hash(original),
-        handle,
-        kind: EvictionKind::Lines,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::edit::{render as apply, tokens};
     use super::*;
     use kompress_core::restore;
 
@@ -177,10 +139,10 @@ mod tests {
     }
 
     fn all_elided(t: &str) -> Result1 {
-        let ev = piece(t, (0, t.len(), 20));
+        let ev = line_run(t, &lines(t), 0..20, |h| lines_marker(20, h));
         let c = Compressed {
             edits: vec![ev],
-            tokens_in: word_tokens(t),
+            tokens_in: tokens(t),
             tokens_out: 6,
             floor_hits: 0,
         };
@@ -188,14 +150,7 @@ mod tests {
     }
 
     fn render(t: &str, r: &Result1) -> String {
-        let mut out = String::new();
-        let mut pos = 0;
-        for e in &r.0.as_ref().unwrap().edits {
-            out.push_str(&t[pos..e.start as usize]);
-            out.push_str(&e.replacement);
-            pos = e.end as usize;
-        }
-        out + &t[pos..]
+        apply(t, &r.0.as_ref().unwrap().edits)
     }
 
     #[test]

@@ -13,11 +13,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kompress_core::{content_hash, handle_for, Eviction, EvictionKind};
+use kompress_core::{Eviction, Line};
 use kompress_pipeline::transcript::Segment;
 use serde::{Deserialize, Serialize};
 
 use super::compact::Result1;
+use super::edit::{line_run, lines, removed, touched};
 use super::Compressed;
 use crate::config::bad;
 use crate::error::ServeError;
@@ -52,51 +53,15 @@ impl RepeatConfig {
     }
 }
 
-/// Word-like tokens of `s` (a run of letters/digits/`_` is one, every other non-space char
-/// one), the unit of the pipeline's own counts.
-pub(super) fn word_tokens(s: &str) -> usize {
-    let mut n = 0;
-    let mut in_word = false;
-    for c in s.chars() {
-        let w = c.is_alphanumeric() || c == '_';
-        if (w && !in_word) || (!w && !c.is_whitespace()) {
-            n += 1;
-        }
-        in_word = w;
-    }
-    n
-}
-
-/// Byte ranges of the lines of `text`, each with its `\n`.
-pub(super) fn lines(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' {
-            out.push((start, i + 1));
-            start = i + 1;
+/// Which lines of `text` no edit touches.
+fn untouched(lines: &[Line], edits: &[Eviction]) -> Vec<bool> {
+    let mut visible = vec![true; lines.len()];
+    for ev in edits {
+        for i in touched(lines, ev.start as usize, ev.end as usize) {
+            visible[i] = false;
         }
     }
-    if start < text.len() {
-        out.push((start, text.len()));
-    }
-    out
-}
-
-fn key(line: &str) -> &str {
-    line.trim_end_matches(['\n', '\r'])
-}
-
-/// Lines of `text` no edit touches.
-fn untouched(text: &str, edits: &[Eviction]) -> Vec<bool> {
-    lines(text)
-        .iter()
-        .map(|&(s, e)| {
-            !edits.iter().any(|ev| {
-                (ev.start as usize) < e && s < (ev.end as usize).max(ev.start as usize + 1)
-            })
-        })
-        .collect()
+    visible
 }
 
 /// Adds repeat edits to each tool result's usual edits.
@@ -112,14 +77,14 @@ pub(super) fn elide(segments: &[Segment], results: &mut [Result1], p: &RepeatCon
         let text = seg.text.as_str();
         let spans = lines(text);
         let base: &[Eviction] = results[i].0.as_ref().map_or(&[], |c| &c.edits);
-        let visible = untouched(text, base);
+        let visible = untouched(&spans, base);
         let mut added = Vec::new();
         if results[i].0.is_some() {
             let mut j = 0;
             while j < spans.len() {
                 let at = |j: usize| {
                     visible[j]
-                        .then(|| shown.get(key(&text[spans[j].0..spans[j].1])).copied())
+                        .then(|| shown.get(spans[j].content(text)).copied())
                         .flatten()
                 };
                 let Some(from) = at(j) else {
@@ -130,20 +95,23 @@ pub(super) fn elide(segments: &[Segment], results: &mut [Result1], p: &RepeatCon
                 while k < spans.len() && at(k).is_some() {
                     k += 1;
                 }
-                let (s, e) = (spans[j].0, spans[k - 1].1);
-                let solid = text[s..e]
+                let solid = text[spans[j].start as usize..spans[k - 1].next as usize]
                     .bytes()
                     .filter(|b| !b.is_ascii_whitespace())
                     .count();
-                if k - j >= p.min_lines && solid >= p.min_bytes {
-                    added.push(edit(text, s, e, k - j, from));
+                let n = k - j;
+                if n >= p.min_lines && solid >= p.min_bytes {
+                    let plural = if n == 1 { "" } else { "s" };
+                    added.push(line_run(text, &spans, j..k, |h| {
+                        format!("[…{n} line{plural} as in tool result {from} above, ref={h}]")
+                    }));
                 }
                 j = k;
             }
         }
-        for (j, &(s, e)) in spans.iter().enumerate() {
-            if visible[j] {
-                shown.entry(key(&text[s..e]).to_string()).or_insert(nth);
+        for (line, seen) in spans.iter().zip(&visible) {
+            if *seen {
+                shown.entry(line.content(text).to_string()).or_insert(nth);
             }
         }
         if added.is_empty() {
@@ -153,45 +121,24 @@ pub(super) fn elide(segments: &[Segment], results: &mut [Result1], p: &RepeatCon
             .0
             .as_ref()
             .expect("edits only on compressed results");
-        let removed: usize = added.iter().map(|e| word_tokens(&e.original)).sum();
-        let marker: usize = added.iter().map(|e| word_tokens(&e.replacement)).sum();
+        let saved = removed(&added).max(0) as usize;
         let mut edits = c.edits.clone();
         edits.extend(added);
         edits.sort_by_key(|e| e.start);
         results[i].0 = Some(Arc::new(Compressed {
             edits,
             tokens_in: c.tokens_in,
-            tokens_out: (c.tokens_out + marker).saturating_sub(removed),
+            tokens_out: c.tokens_out.saturating_sub(saved),
             floor_hits: c.floor_hits,
         }));
     }
 }
 
-fn edit(text: &str, s: usize, e: usize, n: usize, from: usize) -> Eviction {
-    let original = &text[s..e];
-    let handle = handle_for(s as u64, original);
-    let plural = if n == 1 { "" } else { "s" };
-    let nl = if original.ends_with('\n') { "\n" } else { "" };
-    Eviction {
-        transcript_id: String::new(),
-        message_index: 0,
-        start: s as u64,
-        end: e as u64,
-        original: original.to_string(),
-        replacement: format!(
-            "[…{n} line{plural} as in tool result {from} above, ref={handle}]{nl}"
-        ),
-        decoded: None,
-        hash: content_hash(original),
-        handle,
-        kind: EvictionKind::Lines,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::edit::{render, tokens};
     use super::*;
-    use kompress_core::restore;
+    use kompress_core::{restore, EvictionKind};
 
     fn seg(i: u32, text: &str) -> Segment {
         Segment {
@@ -205,8 +152,8 @@ mod tests {
     fn plain(text: &str) -> Result1 {
         let c = Compressed {
             edits: vec![],
-            tokens_in: word_tokens(text),
-            tokens_out: word_tokens(text),
+            tokens_in: tokens(text),
+            tokens_out: tokens(text),
             floor_hits: 0,
         };
         (Some(Arc::new(c)), false)
@@ -219,14 +166,7 @@ mod tests {
     }
 
     fn output(text: &str, r: &Result1) -> String {
-        let mut out = String::new();
-        let mut pos = 0;
-        for e in &r.0.as_ref().unwrap().edits {
-            out.push_str(&text[pos..e.start as usize]);
-            out.push_str(&e.replacement);
-            pos = e.end as usize;
-        }
-        out + &text[pos..]
+        render(text, &r.0.as_ref().unwrap().edits)
     }
 
     #[test]
