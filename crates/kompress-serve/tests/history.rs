@@ -77,20 +77,6 @@ fn config(
     cfg
 }
 
-/// Replays `turns` turns of `session` on `route` (the upstream records what it gets).
-async fn replay(b: &Served, route: &str, session: fn(usize) -> String, turns: usize) {
-    for t in 1..=turns {
-        let r = awc::Client::default()
-            .post(url(b, route))
-            .insert_header(("x-kompress-tenant", "acme"))
-            .insert_header(("x-kompress-session", "s-hist"))
-            .send_body(session(t))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "turn {t}");
-    }
-}
-
 /// A forwarded request up to the end of its last message: the bytes the next turn must
 /// repeat (the proxy may have appended `tools` after the messages).
 fn history_part(body: &str) -> &str {
@@ -108,14 +94,6 @@ fn prefix_breaks(bodies: &[String]) -> Vec<usize> {
         .collect()
 }
 
-fn bodies(log: &Log) -> Vec<String> {
-    log.lock()
-        .unwrap()
-        .iter()
-        .map(|r| String::from_utf8(r.body.clone()).unwrap())
-        .collect()
-}
-
 fn tool_text(body: &str, i: usize) -> String {
     let v: Value = serde_json::from_str(body).unwrap();
     v["messages"][2 + 2 * i]["content"]
@@ -129,7 +107,7 @@ async fn old_tool_results_are_compacted_in_steps_and_the_prefix_breaks_only_ther
     let (up, log) = fake_upstream();
     let dir = tempfile::tempdir().unwrap();
     let b = serve(config(&up, &dir, 3, 2));
-    replay(&b, "/v1/chat/completions", openai_session, 12).await;
+    replay(&b, "/v1/chat/completions", "s-hist", openai_session, 12).await;
     let sent = bodies(&log);
     // OpenAI prices (no write premium): every step pays. The first step is reached with
     // keep_recent + step = 5 results, then every 2 more.
@@ -165,7 +143,7 @@ async fn an_expensive_cache_write_holds_compaction_back_on_a_short_session() {
     let (up, log) = fake_upstream();
     let dir = tempfile::tempdir().unwrap();
     let b = serve(config(&up, &dir, 3, 2));
-    replay(&b, "/v1/messages", anthropic_session, 12).await;
+    replay(&b, "/v1/messages", "s-hist", anthropic_session, 12).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
 }
 
@@ -180,7 +158,7 @@ async fn an_upstreams_own_prices_decide_its_steps() {
     };
     cfg.proxy.history.prices.insert("fake".into(), cheap);
     let b = serve(cfg);
-    replay(&b, "/v1/messages", anthropic_session, 8).await;
+    replay(&b, "/v1/messages", "s-hist", anthropic_session, 8).await;
     assert_eq!(prefix_breaks(&bodies(&log)), [5, 7]);
 }
 
@@ -191,7 +169,7 @@ async fn compaction_off_keeps_every_prefix() {
     let mut cfg = config(&up, &dir, 3, 2);
     cfg.proxy.history.enabled = false;
     let b = serve(cfg);
-    replay(&b, "/v1/chat/completions", openai_session, 9).await;
+    replay(&b, "/v1/chat/completions", "s-hist", openai_session, 9).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
 }
 
@@ -203,7 +181,7 @@ async fn without_a_memory_store_nothing_is_compacted() {
     let mut cfg = config(&up, &dir, 3, 2);
     cfg.memory = None;
     let b = serve(cfg);
-    replay(&b, "/v1/chat/completions", openai_session, 9).await;
+    replay(&b, "/v1/chat/completions", "s-hist", openai_session, 9).await;
     assert!(prefix_breaks(&bodies(&log)).is_empty());
 }
 
@@ -221,7 +199,14 @@ async fn a_compacted_result_keeps_the_lines_the_agent_cited_after_it() {
     let (up, log) = fake_upstream();
     let dir = tempfile::tempdir().unwrap();
     let b = serve(config(&up, &dir, 3, 2));
-    replay(&b, "/v1/chat/completions", openai_session_citing, 8).await;
+    replay(
+        &b,
+        "/v1/chat/completions",
+        "s-hist",
+        openai_session_citing,
+        8,
+    )
+    .await;
     let sent = bodies(&log);
     assert!(
         sent[1].contains(r#"module_0_42.rs\"}"#),

@@ -58,7 +58,7 @@ fn tool_text(body: &str, anthropic: bool, i: usize) -> String {
     c.as_str().unwrap().to_string()
 }
 
-async fn replay(route: &str, session: fn(usize) -> String, anthropic: bool) {
+async fn replay_view(route: &str, session: fn(usize) -> String, anthropic: bool) {
     let (up, log) = fake_upstream();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = proxy_config(&up);
@@ -66,22 +66,8 @@ async fn replay(route: &str, session: fn(usize) -> String, anthropic: bool) {
         dir.path().join("mem.db"),
     ));
     let b = serve(cfg);
-    for t in 1..=3 {
-        let r = awc::Client::default()
-            .post(url(&b, route))
-            .insert_header(("x-kompress-tenant", "acme"))
-            .insert_header(("x-kompress-session", "s-rep"))
-            .send_body(session(t))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "turn {t}");
-    }
-    let sent: Vec<String> = log
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| String::from_utf8(r.body.clone()).unwrap())
-        .collect();
+    replay(&b, route, "s-rep", session, 3).await;
+    let sent = bodies(&log);
     let last = sent.last().unwrap();
     let first_view = tool_text(last, anthropic, 0);
     assert!(first_view.contains(&view(1, 60)), "the first view is whole");
@@ -108,10 +94,10 @@ async fn replay(route: &str, session: fn(usize) -> String, anthropic: bool) {
 
 #[actix_web::test]
 async fn a_range_viewed_again_is_one_marker_on_chat_completions() {
-    replay("/v1/chat/completions", openai, false).await;
+    replay_view("/v1/chat/completions", openai, false).await;
 }
 
 #[actix_web::test]
 async fn a_range_viewed_again_is_one_marker_on_messages() {
-    replay("/v1/messages", anthropic, true).await;
+    replay_view("/v1/messages", anthropic, true).await;
 }

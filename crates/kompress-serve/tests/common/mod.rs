@@ -189,6 +189,30 @@ pub fn fake_upstream() -> (String, Log) {
     (format!("http://{addr}"), log)
 }
 
+/// Replays turns 1..=`turns` of a session on `route` as tenant `acme` and session `id`, each
+/// request holding the whole history so far (`session(t)`), as clients send it.
+pub async fn replay(b: &Served, route: &str, id: &str, session: fn(usize) -> String, turns: usize) {
+    for t in 1..=turns {
+        let r = awc::Client::default()
+            .post(url(b, route))
+            .insert_header(("x-kompress-tenant", "acme"))
+            .insert_header(("x-kompress-session", id))
+            .send_body(session(t))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "turn {t}");
+    }
+}
+
+/// The bodies the upstream received, in order.
+pub fn bodies(log: &Log) -> Vec<String> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8(r.body.clone()).unwrap())
+        .collect()
+}
+
 /// Serve config whose proxy routes both go to `upstream`.
 pub fn proxy_config(upstream: &str) -> ServeConfig {
     let mut cfg = ServeConfig::default();
