@@ -74,6 +74,13 @@ def visible(body: dict, fmt: str, k: int) -> set[str]:
 
 def keep(s: S.Session, fmt: str, bodies: list[dict], proxy: A.Proxy | None) -> Keep:
     kp = Keep()
+    seen_at: dict[tuple[int, int], set[str]] = {}  # (request, observation) -> visible words
+
+    def sees(t: int, k: int) -> set[str]:
+        if (t, k) not in seen_at:
+            seen_at[(t, k)] = visible(bodies[t], fmt, k)
+        return seen_at[(t, k)]
+
     for k, toks in s.reused.items():
         if not toks:
             continue
@@ -82,7 +89,7 @@ def keep(s: S.Session, fmt: str, bodies: list[dict], proxy: A.Proxy | None) -> K
             if present(S.observation_in(bodies[t], fmt, k)):
                 last = t
                 break
-        seen = visible(bodies[last], fmt, k) if last is not None else set()
+        seen = sees(last, k) if last is not None else set()
         hidden = None
         for tok in toks:
             kp.total += 1
@@ -96,7 +103,7 @@ def keep(s: S.Session, fmt: str, bodies: list[dict], proxy: A.Proxy | None) -> K
                 if tok in hidden:
                     kp.retrievable += 1
             j = s.first_use[(k, tok)]
-            if j < len(bodies) and tok in visible(bodies[j], fmt, k):
+            if j < len(bodies) and tok in sees(j, k):
                 kp.use += 1
     return kp
 
